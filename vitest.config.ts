@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: [
+      'engine/**/*.test.ts',
+      'nodes/**/*.test.ts',
+      'server/**/*.test.ts',
+      'editor/**/*.test.ts',
+      'test/**/*.test.ts',
+      'bin/**/*.test.ts',
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+})

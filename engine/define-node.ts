@@ -61,8 +61,11 @@ export interface RowProcessor<C, P> {
   prepare(config: C): P | Promise<P>
   /** Handle one row; call `emit` for each output row. Throw to fail the row (the engine applies onRowError). */
   process(state: P, row: Row, emit: (port: string, row: Row) => void): void | Promise<void>
-  /** CPU-heavy work the engine should spread over the worker pool. */
-  offload?: boolean
+  /**
+   * CPU-heavy work the engine should spread over the worker pool; a function decides per config
+   * (a compiled expression is cheaper than the trip to a worker, an interpreted one is not).
+   */
+  offload?: boolean | ((config: C) => boolean)
 }
 
 export interface ColumnInference<C> {

@@ -1,12 +1,65 @@
 import jsonata from 'jsonata'
+import { astDepth, compileAst } from './jsonata/compile.ts'
 
 /**
  * JSONata expressions, compiled once per run. This module is the one place expressions are parsed
- * and evaluated, so a faster evaluator can replace the interpreter behind the same interface.
+ * and evaluated. An expression in the compiled subset runs as plain JavaScript closures
+ * (`jsonata/compile.ts`); any input the compiled code cannot evaluate exactly as the reference
+ * would, and every expression outside the subset, is evaluated by the `jsonata` package.
  */
 export interface Expression {
   readonly source: string
+  /** Whether a compiled evaluator exists (else every evaluation uses the reference interpreter). */
+  readonly compiled: boolean
   evaluate(input: unknown, bindings?: Record<string, unknown>): Promise<unknown>
+  /** The result without a promise, or `NEEDS_ASYNC` when this input needs `evaluate`. */
+  evaluateSync(input: unknown): unknown
+}
+
+/** Returned by `evaluateSync` when the caller must use the asynchronous `evaluate`. */
+export const NEEDS_ASYNC: unique symbol = Symbol('jsonata.needs-async')
+
+export interface ExpressionLimits {
+  /** Milliseconds one evaluation may take (reference path; D1012 past it). */
+  timeout?: number
+  /** Nesting depth one evaluation may reach (D1011 past it). */
+  depth?: number
+}
+
+export function compileExpression(source: string, limits: ExpressionLimits = {}): Expression {
+  const options = { timeout: limits.timeout, stack: limits.depth } as Parameters<typeof jsonata>[1]
+  const reference = jsonata(source, options)
+  const ast = reference.ast()
+  const fast = limits.depth !== undefined && astDepth(ast) * 2 >= limits.depth ? undefined : compileAst(ast)
+  if (fast === undefined) {
+    return {
+      source,
+      compiled: false,
+      evaluate: (input, bindings) => reference.evaluate(input, bindings),
+      evaluateSync: () => NEEDS_ASYNC,
+    }
+  }
+  return {
+    source,
+    compiled: true,
+    evaluate(input, bindings) {
+      if (bindings === undefined || Object.keys(bindings).length === 0) {
+        try {
+          return Promise.resolve(fast(input))
+        } catch {
+          // BAIL, or anything unforeseen: the reference decides.
+        }
+      }
+      return reference.evaluate(input, bindings)
+    },
+    evaluateSync(input) {
+      try {
+        return fast(input)
+      } catch {
+        return NEEDS_ASYNC
+      }
+    },
+  }
 }
 
 export interface ExpressionSyntaxError {
@@ -14,14 +67,6 @@ export interface ExpressionSyntaxError {
   message: string
   /** 0-based character offset of the error in the source, when JSONata reports it. */
   position: number | undefined
-}
-
-export function compileExpression(source: string): Expression {
-  const compiled = jsonata(source)
-  return {
-    source,
-    evaluate: (input, bindings) => compiled.evaluate(input, bindings),
-  }
 }
 
 /** The syntax error of an expression, or undefined when it parses. */

@@ -72,10 +72,14 @@ describe('runGraph', () => {
     let consumed = 0
     let maxAhead = 0
     const source = defineNode({
-      ...values,
       type: 'bp.source',
+      version: 1,
+      title: 'Counting source',
+      category: 'source',
+      description: 'Yields 40 one-row batches, counting them.',
+      inputs: {},
+      outputs: { out: rows() },
       config: z.object({}),
-      infer: undefined,
       async *run() {
         for (let b = 0; b < 40; b++) {
           produced += 1

@@ -217,7 +217,7 @@ class Run {
 
   private makePool(): WorkerPool | undefined {
     const threads = poolSize(this.graph.settings.workers)
-    const needed = [...this.instances.values()].some((i) => i.def.rows?.offload)
+    const needed = [...this.instances.values()].some((i) => offloads(i))
     if (!needed || threads === 0 || this.options.catalog.moduleUrl === undefined) return undefined
     this.ownsPool = true
     return createWorkerPool(threads)
@@ -391,7 +391,7 @@ class Run {
     reject: (row: Row, error: unknown, position?: number) => void,
   ): AsyncGenerator<Outputs, void, undefined> {
     const state = await processor.prepare(inst.config)
-    const pool = processor.offload ? this.pool : undefined
+    const pool = offloads(inst) ? this.pool : undefined
     let position = 0
     if (pool === undefined) {
       for await (const batch of input) {
@@ -486,6 +486,12 @@ class Run {
       })),
     }
   }
+}
+
+/** Whether a per-row node's batches go to the worker pool, as its declaration decides for its config. */
+function offloads(inst: Instance): boolean {
+  const offload = inst.def.rows?.offload
+  return typeof offload === 'function' ? offload(inst.config) : offload === true
 }
 
 /** A worker's serialised error as an Error with its code, for `reject`. */

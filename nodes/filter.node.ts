@@ -1,5 +1,13 @@
 import { z } from 'zod'
-import { compileExpression, defineNode, jsonataExpression, referencedFields, rows, unknownColumnIssue } from '../engine/index.ts'
+import {
+  compileExpression,
+  defineNode,
+  jsonataExpression,
+  NEEDS_ASYNC,
+  referencedFields,
+  rows,
+  unknownColumnIssue,
+} from '../engine/index.ts'
 
 /** Keep the rows an expression holds true for; the others go to `unmatched`. */
 export const filter = defineNode({
@@ -27,10 +35,12 @@ export const filter = defineNode({
     ),
   }),
   rows: {
-    offload: true,
+    offload: (config) => !compileExpression(config.expression).compiled,
     prepare: (config) => compileExpression(config.expression),
-    async process(expression, row, emit) {
-      emit((await expression.evaluate(row)) === true ? 'out' : 'unmatched', row)
+    process(expression, row, emit) {
+      const result = expression.evaluateSync(row)
+      if (result !== NEEDS_ASYNC) return emit(result === true ? 'out' : 'unmatched', row)
+      return expression.evaluate(row).then((value) => emit(value === true ? 'out' : 'unmatched', row))
     },
   },
 })

@@ -4,6 +4,7 @@ import {
   constructedFields,
   defineNode,
   jsonataExpression,
+  NEEDS_ASYNC,
   NodeRunError,
   referencedFields,
   rows,
@@ -27,10 +28,10 @@ export const map = defineNode({
         title: 'New row',
         description: 'A JSONata expression whose result is the new row, e.g. `{ "uid": $lowercase(first) }`.',
       }),
-      merge: z
-        .boolean()
-        .default(false)
-        .meta({ title: 'Keep input fields', description: 'Start from the input row and overwrite it with the result.' }),
+      merge: z.boolean().default(false).meta({
+        title: 'Keep input fields',
+        description: 'Start from the input row and overwrite it with the result.',
+      }),
     })
     .strict(),
   rowErrors: true,
@@ -38,7 +39,13 @@ export const map = defineNode({
     const made = constructedFields(config.expression)
     const known = inputs.in
     const out =
-      made === undefined ? undefined : config.merge ? (known === undefined ? undefined : [...new Set([...known, ...made])]) : made
+      made === undefined
+        ? undefined
+        : config.merge
+          ? known === undefined
+            ? undefined
+            : [...new Set([...known, ...made])]
+          : made
     return {
       outputs: { out },
       issues: (referencedFields(config.expression) ?? []).flatMap(
@@ -47,24 +54,30 @@ export const map = defineNode({
     }
   },
   rows: {
-    offload: true,
+    offload: (config) => !compileExpression(config.expression).compiled,
     prepare: (config) => ({ expression: compileExpression(config.expression), merge: config.merge }),
-    async process(state, row, emit) {
-      const result = await state.expression.evaluate(row)
-      if (result === undefined) return
-      const results = Array.isArray(result) ? result : [result]
-      for (const item of results) {
-        if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-          throw new NodeRunError(
-            'MAP_NOT_OBJECT',
-            `the expression gave ${describe(item)}; it must give an object, an array of objects, or nothing`,
-          )
-        }
-        emit('out', state.merge ? { ...row, ...(item as Row) } : { ...(item as Row) })
-      }
+    process(state, row, emit) {
+      const result = state.expression.evaluateSync(row)
+      if (result !== NEEDS_ASYNC) return emitRows(result, row, state.merge, emit)
+      return state.expression.evaluate(row).then((value) => emitRows(value, row, state.merge, emit))
     },
   },
 })
+
+/** Emit the rows a map result stands for: an object is one row, an array several, undefined none. */
+function emitRows(result: unknown, row: Row, merge: boolean, emit: (port: string, row: Row) => void): void {
+  if (result === undefined) return
+  const results = Array.isArray(result) ? result : [result]
+  for (const item of results) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new NodeRunError(
+        'MAP_NOT_OBJECT',
+        `the expression gave ${describe(item)}; it must give an object, an array of objects, or nothing`,
+      )
+    }
+    emit('out', merge ? { ...row, ...(item as Row) } : { ...(item as Row) })
+  }
+}
 
 function describe(value: unknown): string {
   if (value === null) return 'null'

@@ -1,0 +1,99 @@
+import { errorCode, errorMessage } from '../errors.ts'
+import type { Outcome, Plan, PlanItem, ResultRow } from './types.ts'
+
+/** Writes one planned object; throw to fail that object only. */
+export type ItemWriter = (item: PlanItem) => Promise<void>
+
+/** The results row of one plan item, with its outcome. */
+export function resultRow(item: PlanItem, outcome: Outcome, error?: unknown): ResultRow {
+  const changed = [...new Set(item.changes.map((c) => c.attribute))]
+  return {
+    key: item.key,
+    dn: item.dn,
+    newDn: item.newDn ?? null,
+    action: item.action,
+    changed,
+    outcome,
+    error:
+      error === undefined
+        ? item.action === 'ambiguous' || item.action === 'error'
+          ? {
+              code: item.action === 'ambiguous' ? 'AMBIGUOUS' : 'PLAN_ERROR',
+              message: item.reason ?? item.action,
+            }
+          : null
+        : { code: errorCode(error) ?? 'WRITE_FAILED', message: errorMessage(error) },
+  }
+}
+
+/** Results rows of a plan that is not applied (plan mode, or refused over a threshold). */
+export function plannedRows(plan: Plan, outcome: Outcome = 'planned'): ResultRow[] {
+  return plan.items.map((item) =>
+    resultRow(
+      item,
+      item.action === 'none'
+        ? 'unchanged'
+        : item.action === 'ambiguous' || item.action === 'error'
+          ? 'skipped'
+          : outcome,
+    ),
+  )
+}
+
+/** Whether an item writes anything. */
+export function writes(item: PlanItem): boolean {
+  switch (item.action) {
+    case 'create':
+    case 'update':
+    case 'rename':
+    case 'move':
+    case 'delete':
+    case 'disable':
+      return true
+    case 'none':
+    case 'ambiguous':
+    case 'error':
+      return false
+    default: {
+      const never: never = item.action
+      throw new Error(`unhandled action ${String(never)}`)
+    }
+  }
+}
+
+/**
+ * Apply a plan's items with up to `concurrency` writes in flight; one object's failure is recorded
+ * in its row and the others go on. Rows come back in plan order, in chunks of `chunk` as they settle.
+ */
+export async function* applyItems(
+  plan: Plan,
+  write: ItemWriter,
+  options: { concurrency: number; signal?: AbortSignal; chunk?: number },
+): AsyncGenerator<ResultRow[], void, undefined> {
+  const chunk = options.chunk ?? 1000
+  const items = plan.items
+  for (let start = 0; start < items.length; start += chunk) {
+    options.signal?.throwIfAborted()
+    const slice = items.slice(start, start + chunk)
+    const rows: ResultRow[] = new Array(slice.length)
+    let next = 0
+    const worker = async () => {
+      while (next < slice.length) {
+        const i = next++
+        const item = slice[i]!
+        if (!writes(item)) {
+          rows[i] = resultRow(item, item.action === 'none' ? 'unchanged' : 'skipped')
+          continue
+        }
+        try {
+          await write(item)
+          rows[i] = resultRow(item, 'applied')
+        } catch (error) {
+          rows[i] = resultRow(item, 'failed', error)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker))
+    yield rows
+  }
+}

@@ -1,0 +1,262 @@
+import { describe, expect, it } from 'vitest'
+import { applyItems, plannedRows } from './apply.ts'
+import { computePlan, diffValues, type Comparison, type PlanInput } from './plan.ts'
+import type { PlanItem } from './types.ts'
+
+const caseless: Comparison = {
+  normalize: (_a, v) => String(v).trim().toLowerCase(),
+  multiValued: (a) =>
+    a === 'mail' || a === 'member' ? true : a === 'title' || a === 'uid' ? false : undefined,
+}
+
+function plan(overrides: Partial<PlanInput>) {
+  return computePlan({
+    nodeId: 'sync',
+    type: 'test.sync',
+    target: {},
+    sources: [],
+    targets: [],
+    key: [{ source: 'id', target: 'uid' }],
+    attributes: { title: {}, mail: { source: 'email' } },
+    create: true,
+    update: true,
+    deprovision: { action: 'none' },
+    comparison: caseless,
+    now: new Date('2026-01-01T00:00:00Z'),
+    ...overrides,
+  })
+}
+
+const compact = (items: PlanItem[]) =>
+  items.map(
+    (i) =>
+      `${i.action} ${i.dn}${i.newDn ? ` -> ${i.newDn}` : ''} ${JSON.stringify(i.changes)}${i.reason ? ` (${i.reason})` : ''}`,
+  )
+
+describe('computePlan', () => {
+  it('links exactly one match, creates the missing, compares normalised, reports ambiguity and bad keys', () => {
+    const p = plan({
+      sources: [
+        { id: 'a1', title: 'Engineer', email: ['a@x.org'] },
+        { id: 'B2', title: 'Boss', email: 'b@x.org' },
+        { id: 'c3', title: 'New', email: ['c@x.org', 'c2@x.org'] },
+        { id: 'd4', title: 'Twice' },
+        { id: '', title: 'No key' },
+        { id: 42, title: 'Number key' },
+      ],
+      targets: [
+        { id: 'uid=a1', attributes: { uid: 'a1', title: ' ENGINEER', mail: ['A@X.org'] } },
+        { id: 'uid=b2', attributes: { uid: 'b2', title: 'Clerk', mail: ['b@x.org'] } },
+        { id: 'uid=d4', attributes: { uid: 'd4' } },
+        { id: 'uid=d4bis', attributes: { UID: 'D4' } },
+        { id: 'uid=42', attributes: { uid: '42', title: 'Number key' } },
+        { id: 'uid=gone', attributes: { uid: 'gone' } },
+      ],
+    })
+    expect(compact(p.items)).toMatchInlineSnapshot(`
+      [
+        "none uid=a1 []",
+        "update uid=b2 [{"attribute":"title","op":"replace","values":["Boss"]}]",
+        "create  [{"attribute":"title","op":"add","values":["New"]},{"attribute":"mail","op":"add","values":["c@x.org","c2@x.org"]}]",
+        "ambiguous  [] (2 objects in scope match this key)",
+        "error  [] (key field "id" is empty)",
+        "none uid=42 []",
+        "none uid=gone [] (not in the source; deprovision is none)",
+      ]
+    `)
+    expect(p.counts).toMatchInlineSnapshot(`
+      {
+        "ambiguous": 1,
+        "create": 1,
+        "delete": 0,
+        "disable": 0,
+        "error": 1,
+        "move": 0,
+        "none": 3,
+        "rename": 0,
+        "update": 1,
+      }
+    `)
+    expect(p.items.find((i) => i.action === 'ambiguous')?.matches).toEqual(['uid=d4', 'uid=d4bis'])
+  })
+
+  it('honours createOnly, ifEmpty and empty = keep | clear', () => {
+    const p = plan({
+      attributes: {
+        title: { flow: 'createOnly' },
+        description: { flow: 'ifEmpty' },
+        mail: { source: 'email', empty: 'keep' },
+        phone: { empty: 'clear' },
+      },
+      sources: [
+        { id: 'a', title: 'T2', description: 'D2', email: null, phone: '' },
+        { id: 'b', title: 'T', description: 'D', email: 'b@x', phone: '1' },
+      ],
+      targets: [
+        { id: 'uid=a', attributes: { uid: 'a', title: 'T1', description: 'D1', mail: 'a@x', phone: '555' } },
+      ],
+    })
+    expect(compact(p.items)).toMatchInlineSnapshot(`
+      [
+        "update uid=a [{"attribute":"phone","op":"delete","values":[]}]",
+        "create  [{"attribute":"title","op":"add","values":["T"]},{"attribute":"description","op":"add","values":["D"]},{"attribute":"mail","op":"add","values":["b@x"]},{"attribute":"phone","op":"add","values":["1"]}]",
+      ]
+    `)
+  })
+
+  it('changes multi-valued attributes by value: one new member of 5,000 is one add', () => {
+    const members = Array.from({ length: 5000 }, (_, i) => `uid=u${i},ou=People`)
+    const p = plan({
+      key: [{ source: 'cn', target: 'cn' }],
+      attributes: { member: {} },
+      sources: [{ cn: 'big', member: [...members, 'uid=new,ou=People'].reverse() }],
+      targets: [{ id: 'cn=big', attributes: { cn: 'big', member: members } }],
+    })
+    expect(p.items[0]!.action).toBe('update')
+    expect(p.items[0]!.changes).toEqual([{ attribute: 'member', op: 'add', values: ['uid=new,ou=People'] }])
+  })
+
+  it('prefers a replace when it sends fewer values', () => {
+    const norm = (_a: string, v: unknown) => String(v)
+    expect(diffValues('m', ['a', 'b', 'c'], ['x'], 'clear', true, norm)).toEqual([
+      { attribute: 'm', op: 'replace', values: ['x'] },
+    ])
+    expect(diffValues('m', ['a', 'b', 'c'], ['a', 'b', 'd'], 'clear', true, norm)).toEqual([
+      { attribute: 'm', op: 'delete', values: ['c'] },
+      { attribute: 'm', op: 'add', values: ['d'] },
+    ])
+    expect(diffValues('n', ['1'], [1], 'clear', false, norm)).toEqual([])
+  })
+
+  it('matches on a composite key', () => {
+    const p = plan({
+      key: [
+        { source: 'first', target: 'givenName' },
+        { source: 'last', target: 'sn' },
+      ],
+      attributes: { title: {} },
+      sources: [{ first: 'Ann', last: 'Lee', title: 'X' }],
+      targets: [
+        { id: 'cn=1', attributes: { givenName: 'Ann', sn: 'Smith', title: 'X' } },
+        { id: 'cn=2', attributes: { givenName: 'ann', sn: 'LEE', title: 'Y' } },
+      ],
+    })
+    expect(compact(p.items)).toMatchInlineSnapshot(`
+      [
+        "update cn=2 [{"attribute":"title","op":"replace","values":["X"]}]",
+        "none cn=1 [] (not in the source; deprovision is none)",
+      ]
+    `)
+  })
+
+  it('de-provisions what no source row matches, and checks the thresholds on the plan', () => {
+    const targets = Array.from({ length: 10 }, (_, i) => ({ id: `uid=t${i}`, attributes: { uid: `t${i}` } }))
+    const sources = targets.slice(0, 7).map((t) => ({ id: t.attributes.uid }))
+    const del = plan({ sources, targets, attributes: {}, deprovision: { action: 'delete' }, maxDeletes: 2 })
+    expect(del.counts.delete).toBe(3)
+    expect(del.thresholds).toMatchInlineSnapshot(`
+      {
+        "exceeded": true,
+        "maxDeletePercent": null,
+        "maxDeletes": 2,
+        "message": "the plan de-provisions (deletes, disables or moves) 3 of 10 objects in scope (30%), more than maxDeletes 2; nothing was written",
+        "percent": 30,
+        "removals": 3,
+        "scopeSize": 10,
+      }
+    `)
+    const disable = plan({
+      sources,
+      targets: targets.map((t, i) =>
+        i === 9 ? { ...t, attributes: { ...t.attributes, title: 'DISABLED' } } : t,
+      ),
+      attributes: {},
+      deprovision: { action: 'disable', attributes: { title: ['disabled'] } },
+      maxDeletePercent: 25,
+    })
+    expect(compact(disable.items.slice(7))).toMatchInlineSnapshot(`
+      [
+        "disable uid=t7 [{"attribute":"title","op":"replace","values":["disabled"]}]",
+        "disable uid=t8 [{"attribute":"title","op":"replace","values":["disabled"]}]",
+        "none uid=t9 [] (not in the source; already disabled)",
+      ]
+    `)
+    expect(disable.thresholds.exceeded).toBe(false)
+    expect(disable.thresholds.removals).toBe(2)
+  })
+
+  it('renames and moves when the wanted id differs, and de-provisions by moving', () => {
+    const parentOf = (id: string) => id.split(',').slice(1).join(',')
+    const p = plan({
+      naming: {
+        idFor: (row) => `cn=${String(row.cn)},${String(row.ou)}`,
+        sameId: (a, b) => a.toLowerCase() === b.toLowerCase(),
+        changeKind: (from, to) =>
+          parentOf(from).toLowerCase() === parentOf(to).toLowerCase() ? 'rename' : 'move',
+        impliedAttributes: (id) => ({ cn: [id.split(',')[0]!.slice(3)] }),
+        moveTo: (id, container) => `${id.split(',')[0]},${container}`,
+      },
+      attributes: { cn: {}, title: {} },
+      deprovision: { action: 'move', container: 'ou=old' },
+      sources: [
+        { id: 'a', cn: 'Ann', ou: 'ou=p', title: 'T' },
+        { id: 'b', cn: 'Bob', ou: 'ou=q', title: 'T' },
+        { id: 'c', cn: 'Cy', ou: 'ou=p', title: 'T' },
+      ],
+      targets: [
+        { id: 'cn=Anne,ou=p', attributes: { uid: 'a', cn: 'Anne', title: 'T' } },
+        { id: 'cn=Bob,ou=p', attributes: { uid: 'b', cn: 'Bob', title: 'T' } },
+        { id: 'cn=CY,ou=P', attributes: { uid: 'c', cn: 'CY', title: 'T' } },
+        { id: 'cn=Dee,ou=p', attributes: { uid: 'd', cn: 'Dee' } },
+        { id: 'cn=Eve,ou=old', attributes: { uid: 'e', cn: 'Eve' } },
+      ],
+    })
+    expect(compact(p.items)).toMatchInlineSnapshot(`
+      [
+        "rename cn=Anne,ou=p -> cn=Ann,ou=p []",
+        "move cn=Bob,ou=p -> cn=Bob,ou=q []",
+        "none cn=CY,ou=P []",
+        "move cn=Dee,ou=p -> cn=Dee,ou=old []",
+        "none cn=Eve,ou=old [] (not in the source; already moved)",
+      ]
+    `)
+  })
+})
+
+describe('applyItems', () => {
+  it('writes what changes, records one failure and goes on', async () => {
+    const p = plan({
+      sources: [
+        { id: 'a', title: 'x' },
+        { id: 'b', title: 'y' },
+        { id: 'c', title: 'z' },
+      ],
+      targets: [{ id: 'uid=c', attributes: { uid: 'c', title: 'z' } }],
+      naming: {
+        idFor: (row) => `uid=${String(row.id)}`,
+        sameId: (a, b) => a === b,
+        changeKind: () => 'rename',
+      },
+    })
+    const written: string[] = []
+    const rows = []
+    for await (const chunk of applyItems(
+      p,
+      async (item) => {
+        if (item.dn === 'uid=b')
+          throw Object.assign(new Error('already exists'), { code: 'LDAP_ALREADY_EXISTS' })
+        written.push(item.dn)
+      },
+      { concurrency: 2 },
+    )) {
+      rows.push(...chunk)
+    }
+    expect(written).toEqual(['uid=a'])
+    expect(rows.map((r) => [r.dn, r.action, r.outcome, r.error?.code ?? null])).toEqual([
+      ['uid=a', 'create', 'applied', null],
+      ['uid=b', 'create', 'failed', 'LDAP_ALREADY_EXISTS'],
+      ['uid=c', 'none', 'unchanged', null],
+    ])
+    expect(plannedRows(p).map((r) => r.outcome)).toEqual(['planned', 'planned', 'unchanged'])
+  })
+})

@@ -24,6 +24,9 @@ export interface ConnectionResolver {
 export interface RunSettings {
   batchSize: number
   onRowError: OnRowError
+  /** Limits of one expression evaluation (see `compileExpression`). */
+  expressionTimeoutMs: number
+  expressionDepth: number
 }
 
 /** What `setup` gets: the node's parsed config and the few run services it may use. */
@@ -58,7 +61,7 @@ export type Outputs = Partial<Record<string, Batch>>
 
 /** A per-row transform: pure, built only from config, so the engine may run it on a worker thread. */
 export interface RowProcessor<C, P> {
-  prepare(config: C): P | Promise<P>
+  prepare(config: C, settings: RunSettings): P | Promise<P>
   /** Handle one row; call `emit` for each output row. Throw to fail the row (the engine applies onRowError). */
   process(state: P, row: Row, emit: (port: string, row: Row) => void): void | Promise<void>
   /**

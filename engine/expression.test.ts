@@ -28,4 +28,21 @@ describe('expressions', () => {
     expect(constructedFields('{ "uid": id, "mail": mail }')).toEqual(['uid', 'mail'])
     expect(constructedFields('$merge([$, { "x": 1 }])')).toBeUndefined()
   })
+
+  it('cannot reach JavaScript internals, compiled or interpreted', async () => {
+    for (const source of [
+      'constructor',
+      '__proto__',
+      '$.constructor',
+      '$string.constructor',
+      '$lookup($, "constructor")',
+    ]) {
+      expect(await compileExpression(source).evaluate({ a: 1 }), source).toBeUndefined()
+    }
+  })
+
+  it('says whether an expression runs compiled', () => {
+    expect(compileExpression('$number(salary) >= 50000').compiled).toBe(true)
+    expect(compileExpression('$sum(items.price)').compiled).toBe(false)
+  })
 })

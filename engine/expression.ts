@@ -26,6 +26,14 @@ export interface ExpressionLimits {
   depth?: number
 }
 
+/** The expression limits of a run's settings. */
+export function expressionLimits(settings: {
+  expressionTimeoutMs: number
+  expressionDepth: number
+}): ExpressionLimits {
+  return { timeout: settings.expressionTimeoutMs, depth: settings.expressionDepth }
+}
+
 export function compileExpression(source: string, limits: ExpressionLimits = {}): Expression {
   const options = { timeout: limits.timeout, stack: limits.depth } as Parameters<typeof jsonata>[1]
   const reference = jsonata(source, options)

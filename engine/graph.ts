@@ -51,6 +51,10 @@ export const graphSettingsSchema = z
     onRowError: onRowErrorSchema.default('fail'),
     /** Batches each edge buffers before its producer waits (back-pressure). */
     queueDepth: z.number().int().min(1).max(1000).default(4),
+    /** Longest one expression evaluation may run before it fails the row (D1012). */
+    expressionTimeoutMs: z.number().int().min(1).max(3_600_000).default(1000),
+    /** Deepest nesting one expression evaluation may reach before it fails the row (D1011). */
+    expressionDepth: z.number().int().min(10).max(100_000).default(500),
     /** Worker threads for CPU-heavy nodes: `auto` sizes the pool to the cores, 0 keeps all work on one thread. */
     workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
   })

@@ -299,6 +299,28 @@ describe('runGraph', () => {
     })
   })
 
+  it('stops a runaway expression with an error naming the node: time and depth limits', async () => {
+    const graph = (expression: string) => ({
+      syncgraph: 1,
+      settings: { expressionTimeoutMs: 50, expressionDepth: 200, workers: 0 },
+      nodes: [
+        { id: 'src', type: 'test.values', config: { count: 1 } },
+        { id: 'spin', type: 'test.eval', version: 2, config: { expression } },
+        { id: 'out', type: 'test.collect', config: {} },
+      ],
+      edges: [
+        { from: 'src', to: 'spin' },
+        { from: 'spin', to: 'out' },
+      ],
+    })
+    const loop = await run(graph('($f := function($n) { $f($n + 1) }; $f(0))'))
+    expect(loop.status).toBe('failed')
+    expect(loop.errors[0]).toMatchObject({ code: 'D1012', nodeId: 'spin', row: 1 })
+    expect(loop.errors[0]?.message).toMatch(/^Node "spin" \(test\.eval\) row 1: /)
+    const deep = await run(graph('($f := function($n) { 1 + $f($n + 1) }; $f(0))'))
+    expect(deep.errors[0]).toMatchObject({ code: 'D1011', nodeId: 'spin' })
+  })
+
   it('refuses an invalid graph before running anything', async () => {
     await expect(run({ syncgraph: 1, nodes: [{ id: 'x', type: 'nope' }] })).rejects.toMatchObject({
       code: 'INVALID_GRAPH',

@@ -10,6 +10,7 @@ import {
   type Outputs,
   type RowProcessor,
   type RunContext,
+  type RunSettings,
   type SetupContext,
 } from './define-node.ts'
 import {
@@ -256,7 +257,7 @@ class Run {
     const ctx: SetupContext<unknown> = {
       nodeId: inst.node.id,
       config: inst.config,
-      settings: { batchSize: this.graph.settings.batchSize, onRowError: inst.policy },
+      settings: this.settingsFor(inst),
       signal: this.controller.signal,
       log: this.nodeLog(inst.node.id),
       files: this.files,
@@ -305,6 +306,11 @@ class Run {
         }
       }
     }
+  }
+
+  private settingsFor(inst: Instance): RunSettings {
+    const { batchSize, expressionTimeoutMs, expressionDepth } = this.graph.settings
+    return { batchSize, onRowError: inst.policy, expressionTimeoutMs, expressionDepth }
   }
 
   /** Each input port as one stream, counting rows in and the time the node waits for them. */
@@ -390,7 +396,8 @@ class Run {
     input: AsyncIterable<Batch>,
     reject: (row: Row, error: unknown, position?: number) => void,
   ): AsyncGenerator<Outputs, void, undefined> {
-    const state = await processor.prepare(inst.config)
+    const settings = this.settingsFor(inst)
+    const state = await processor.prepare(inst.config, settings)
     const pool = offloads(inst) ? this.pool : undefined
     let position = 0
     if (pool === undefined) {
@@ -416,7 +423,13 @@ class Run {
     try {
       for await (const batch of input) {
         const reply = pool.run(
-          { catalogModule: this.options.catalog.moduleUrl!, type: inst.def.type, config: inst.config, batch },
+          {
+            catalogModule: this.options.catalog.moduleUrl!,
+            type: inst.def.type,
+            config: inst.config,
+            settings,
+            batch,
+          },
           this.controller.signal,
         )
         reply.catch(() => undefined)

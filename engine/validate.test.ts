@@ -267,6 +267,7 @@ describe('validateGraph', () => {
       catalog,
     )
     expect(analysis.columns.e).toEqual({ out: ['a', 'b', 'value'] })
+    expect(analysis.expressions).toEqual([{ nodeId: 'e', path: '$.expression', compiled: true }])
     expect(analysis.order).toEqual(['src', 'e', 'sink'])
   })
 

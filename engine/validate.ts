@@ -1,6 +1,6 @@
 import { jsonataFieldPaths } from './config-fields.ts'
 import { configJsonSchema, outputPorts, type AnyNodeDefinition, type Catalog } from './define-node.ts'
-import { checkExpression } from './expression.ts'
+import { checkExpression, compileExpression } from './expression.ts'
 import {
   bindParams,
   coerceParam,
@@ -53,6 +53,8 @@ export interface GraphAnalysis {
   columns: Record<string, Record<string, Columns>>
   /** Node ids in an order where every node comes after its inputs (cycles excluded). */
   order: string[]
+  /** Every JSONata expression in node configs, and whether it runs compiled or on the interpreter. */
+  expressions: { nodeId: string; path: string; compiled: boolean }[]
 }
 
 export interface ValidateOptions {
@@ -83,10 +85,12 @@ export function analyzeGraph(input: unknown, catalog: Catalog, options: Validate
       graph: undefined,
       columns: {},
       order: [],
+      expressions: [],
     }
   }
   const graph = parsed.graph
   const issues: Issue[] = []
+  const expressions: GraphAnalysis['expressions'] = []
 
   // Parameter values are checked once here; nodes then bind only the valid ones.
   const params: Record<string, unknown> = {}
@@ -139,7 +143,7 @@ export function analyzeGraph(input: unknown, catalog: Catalog, options: Validate
       nodes.set(node.id, { node, def, config: node.config })
       return
     }
-    nodes.set(node.id, { node, def, config: checkConfig(graph, node, def, params, issues) })
+    nodes.set(node.id, { node, def, config: checkConfig(graph, node, def, params, issues, expressions) })
   })
 
   // Edges: endpoints, ports, types.
@@ -303,7 +307,7 @@ export function analyzeGraph(input: unknown, catalog: Catalog, options: Validate
     columns[id] = out
   }
 
-  return { issues, graph, columns, order }
+  return { issues, graph, columns, order, expressions }
 }
 
 function checkConfig(
@@ -312,6 +316,7 @@ function checkConfig(
   def: AnyNodeDefinition,
   params: Record<string, unknown>,
   issues: Issue[],
+  expressions: GraphAnalysis['expressions'],
 ): unknown {
   const version = node.version ?? def.version
   let config: unknown = node.config
@@ -373,7 +378,14 @@ function checkConfig(
     for (const { path, value } of valuesAt(result.data, fieldPath)) {
       if (typeof value !== 'string') continue
       const problem = checkExpression(value)
-      if (problem === undefined) continue
+      if (problem === undefined) {
+        expressions.push({
+          nodeId: node.id,
+          path: jsonPath(path),
+          compiled: compileExpression(value).compiled,
+        })
+        continue
+      }
       const at = problem.position === undefined ? '' : ` at position ${problem.position}`
       issues.push({
         code: 'expression-syntax',

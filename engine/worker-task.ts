@@ -1,4 +1,4 @@
-import type { Catalog } from './define-node.ts'
+import type { Catalog, RunSettings } from './define-node.ts'
 import { serializeError, type SerializedError } from './errors.ts'
 import { processBatch } from './row-batch.ts'
 import type { Row } from './types.ts'
@@ -8,6 +8,7 @@ export interface WorkerTask {
   catalogModule: string
   type: string
   config: unknown
+  settings: RunSettings
   batch: Row[]
 }
 
@@ -38,11 +39,11 @@ export async function runWorkerTask(task: WorkerTask): Promise<WorkerReply> {
   const catalog = await loadCatalog(task.catalogModule)
   const definition = catalog.get(task.type)
   if (definition?.rows === undefined) throw new Error(`Node type ${task.type} has no row processor`)
-  const key = `${task.type}\u0000${JSON.stringify(task.config)}`
+  const key = `${task.type}\u0000${JSON.stringify(task.config)}\u0000${JSON.stringify(task.settings)}`
   let state = states.get(key)
   if (state === undefined) {
     if (states.size > 256) states.clear()
-    state = Promise.resolve(definition.rows.prepare(task.config))
+    state = Promise.resolve(definition.rows.prepare(task.config, task.settings))
     states.set(key, state)
   }
   const result = await processBatch(definition.rows, await state, task.batch)

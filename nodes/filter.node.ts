@@ -2,6 +2,7 @@ import { z } from 'zod'
 import {
   compileExpression,
   defineNode,
+  expressionLimits,
   jsonataExpression,
   NEEDS_ASYNC,
   referencedFields,
@@ -36,7 +37,7 @@ export const filter = defineNode({
   }),
   rows: {
     offload: (config) => !compileExpression(config.expression).compiled,
-    prepare: (config) => compileExpression(config.expression),
+    prepare: (config, settings) => compileExpression(config.expression, expressionLimits(settings)),
     process(expression, row, emit) {
       const result = expression.evaluateSync(row)
       if (result !== NEEDS_ASYNC) return emit(result === true ? 'out' : 'unmatched', row)

@@ -3,6 +3,7 @@ import {
   compileExpression,
   constructedFields,
   defineNode,
+  expressionLimits,
   jsonataExpression,
   NEEDS_ASYNC,
   NodeRunError,
@@ -55,7 +56,10 @@ export const map = defineNode({
   },
   rows: {
     offload: (config) => !compileExpression(config.expression).compiled,
-    prepare: (config) => ({ expression: compileExpression(config.expression), merge: config.merge }),
+    prepare: (config, settings) => ({
+      expression: compileExpression(config.expression, expressionLimits(settings)),
+      merge: config.merge,
+    }),
     process(state, row, emit) {
       const result = state.expression.evaluateSync(row)
       if (result !== NEEDS_ASYNC) return emitRows(result, row, state.merge, emit)

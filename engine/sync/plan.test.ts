@@ -58,7 +58,7 @@ describe('computePlan', () => {
         "none uid=a1 []",
         "update uid=b2 [{"attribute":"title","op":"replace","values":["Boss"]}]",
         "create  [{"attribute":"title","op":"add","values":["New"]},{"attribute":"mail","op":"add","values":["c@x.org","c2@x.org"]}]",
-        "ambiguous  [] (2 objects in scope match this key)",
+        "ambiguous  [] (2 objects in scope match this key: uid=d4; uid=d4bis)",
         "error  [] (key field "id" is empty)",
         "none uid=42 []",
         "none uid=gone [] (not in the source; deprovision is none)",

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import {
   compileExpression,
   defineNode,
+  expressionLimits,
   jsonataExpression,
   referencedFields,
   results,
@@ -118,7 +119,10 @@ export const evaluate = defineNode({
   migrate: (config) => ({ ...(config as Record<string, unknown>), field: 'value' }),
   rows: {
     offload: true,
-    prepare: (config) => ({ expression: compileExpression(config.expression), field: config.field }),
+    prepare: (config, settings) => ({
+      expression: compileExpression(config.expression, expressionLimits(settings)),
+      field: config.field,
+    }),
     async process(state, row, emit) {
       emit('out', { ...row, [state.field]: await state.expression.evaluate(row) })
     },

@@ -9,6 +9,7 @@ export default defineConfig({
       'editor/**/*.test.ts',
       'test/**/*.test.ts',
       'bin/**/*.test.ts',
+      'cli/**/*.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -394,12 +394,17 @@ function compileUnary(node: Ast, bound: Set<string>): Evaluator {
             throw BAIL
           keys.push(k)
         }
-        const result = Object.create(null) as Record<string, unknown>
+        // A plain object (V8 builds these fast); the reference's has no prototype, which neither
+        // JSONata nor JSON can observe. `__proto__` must still become an own key, never the prototype.
+        const result: Record<string, unknown> = {}
         for (let i = 0; i < pairs.length; i++) {
           const k = keys[i]
           if (k === undefined) continue
           const value = pairs[i]![1](c, r, f)
-          if (value !== undefined) result[k] = value
+          if (value === undefined) continue
+          if (k === '__proto__')
+            Object.defineProperty(result, k, { value, enumerable: true, writable: true, configurable: true })
+          else result[k] = value
         }
         return result
       }
@@ -409,7 +414,7 @@ function compileUnary(node: Ast, bound: Set<string>): Evaluator {
   }
 }
 
-type Builtin = (args: unknown[]) => unknown
+type Builtin = (a: unknown, b?: unknown, c?: unknown) => unknown
 
 /**
  * Parameter types from each function's reference signature: `s` string, `n` number, `x` any value,
@@ -422,7 +427,7 @@ type Param = 's' | 'n' | 'x' | 'nsb' | 'sf'
 const builtins: Record<string, { params: readonly Param[]; optional?: number; call: Builtin }> = {
   number: {
     params: ['nsb'],
-    call: ([v]) => {
+    call: (v) => {
       if (v === undefined) return undefined
       if (typeof v === 'number') return v
       if (typeof v === 'boolean') return v ? 1 : 0
@@ -433,22 +438,22 @@ const builtins: Record<string, { params: readonly Param[]; optional?: number; ca
       throw BAIL
     },
   },
-  string: { params: ['x'], call: ([v]) => (v === undefined ? undefined : string(v)) },
-  boolean: { params: ['x'], call: ([v]) => boolean(v) },
+  string: { params: ['x'], call: (v) => (v === undefined ? undefined : string(v)) },
+  boolean: { params: ['x'], call: (v) => boolean(v) },
   not: {
     params: ['x'],
-    call: ([v]) => {
+    call: (v) => {
       const b = boolean(v)
       return b === undefined ? undefined : !b
     },
   },
-  exists: { params: ['x'], call: ([v]) => v !== undefined },
-  lowercase: { params: ['s'], call: ([s]) => (s === undefined ? undefined : (s as string).toLowerCase()) },
-  uppercase: { params: ['s'], call: ([s]) => (s === undefined ? undefined : (s as string).toUpperCase()) },
-  length: { params: ['s'], call: ([s]) => (s === undefined ? undefined : [...(s as string)].length) },
+  exists: { params: ['x'], call: (v) => v !== undefined },
+  lowercase: { params: ['s'], call: (s) => (s === undefined ? undefined : (s as string).toLowerCase()) },
+  uppercase: { params: ['s'], call: (s) => (s === undefined ? undefined : (s as string).toUpperCase()) },
+  length: { params: ['s'], call: (s) => (s === undefined ? undefined : [...(s as string)].length) },
   trim: {
     params: ['s'],
-    call: ([s]) => {
+    call: (s) => {
       if (s === undefined) return undefined
       let result = (s as string).replace(/[ \t\n\r]+/gm, ' ')
       if (result.charAt(0) === ' ') result = result.substring(1)
@@ -459,7 +464,7 @@ const builtins: Record<string, { params: readonly Param[]; optional?: number; ca
   substring: {
     params: ['s', 'n', 'n'],
     optional: 1,
-    call: ([s, start, length]) => {
+    call: (s, start, length) => {
       if (s === undefined) return undefined
       if (!Number.isInteger(start) || (length !== undefined && !Number.isInteger(length))) throw BAIL
       const chars = [...(s as string)]
@@ -474,7 +479,7 @@ const builtins: Record<string, { params: readonly Param[]; optional?: number; ca
   },
   substringBefore: {
     params: ['s', 's'],
-    call: ([s, chars]) => {
+    call: (s, chars) => {
       if (s === undefined) return undefined
       if (chars === undefined) throw BAIL
       const pos = (s as string).indexOf(chars as string)
@@ -483,7 +488,7 @@ const builtins: Record<string, { params: readonly Param[]; optional?: number; ca
   },
   substringAfter: {
     params: ['s', 's'],
-    call: ([s, chars]) => {
+    call: (s, chars) => {
       if (s === undefined) return undefined
       if (chars === undefined) throw BAIL
       const pos = (s as string).indexOf(chars as string)
@@ -492,17 +497,17 @@ const builtins: Record<string, { params: readonly Param[]; optional?: number; ca
   },
   contains: {
     params: ['s', 'sf'],
-    call: ([s, token]) => {
+    call: (s, token) => {
       if (s === undefined || token === undefined) return undefined
       return (s as string).includes(token as string)
     },
   },
-  floor: { params: ['n'], call: ([n]) => (n === undefined ? undefined : Math.floor(n as number)) },
-  ceil: { params: ['n'], call: ([n]) => (n === undefined ? undefined : Math.ceil(n as number)) },
-  abs: { params: ['n'], call: ([n]) => (n === undefined ? undefined : Math.abs(n as number)) },
+  floor: { params: ['n'], call: (n) => (n === undefined ? undefined : Math.floor(n as number)) },
+  ceil: { params: ['n'], call: (n) => (n === undefined ? undefined : Math.ceil(n as number)) },
+  abs: { params: ['n'], call: (n) => (n === undefined ? undefined : Math.abs(n as number)) },
   round: {
     params: ['n'],
-    call: ([n]) => {
+    call: (n) => {
       if (n === undefined) return undefined
       const value = n as number
       let result = Math.round(value)
@@ -541,13 +546,21 @@ function compileCall(node: Ast, bound: Set<string>): Evaluator {
   const args = (node.arguments as Ast[]).map((a) => compileNode(a, bound))
   const { params, optional = 0, call } = builtin
   if (args.length > params.length || args.length < params.length - optional) unsupported()
-  return (c, r, f) => {
-    const values = args.map((a) => a(c, r, f))
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i]
-      if (value !== undefined && !fits(value, params[i]!)) throw BAIL
-    }
-    return call(values)
+  const check = (value: unknown, index: number) => {
+    if (value !== undefined && !fits(value, params[index]!)) throw BAIL
+    return value
+  }
+  const [first, second, third] = args
+  switch (args.length) {
+    case 1:
+      return (c, r, f) => call(check(first!(c, r, f), 0))
+    case 2:
+      return (c, r, f) => call(check(first!(c, r, f), 0), check(second!(c, r, f), 1))
+    case 3:
+      return (c, r, f) =>
+        call(check(first!(c, r, f), 0), check(second!(c, r, f), 1), check(third!(c, r, f), 2))
+    default:
+      return unsupported()
   }
 }
 

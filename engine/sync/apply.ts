@@ -26,18 +26,21 @@ export function resultRow(item: PlanItem, outcome: Outcome, error?: unknown): Re
   }
 }
 
-/** Results rows of a plan that is not applied (plan mode, or refused over a threshold). */
-export function plannedRows(plan: Plan, outcome: Outcome = 'planned'): ResultRow[] {
-  return plan.items.map((item) =>
-    resultRow(
-      item,
+/**
+ * Results rows of a plan that is not applied (plan mode); with `detail`, each row also carries the
+ * item's `before`, `after` and `changes` for review.
+ */
+export function plannedRows(plan: Plan, options: { outcome?: Outcome; detail?: boolean } = {}): ResultRow[] {
+  return plan.items.map((item) => {
+    const outcome =
       item.action === 'none'
         ? 'unchanged'
         : item.action === 'ambiguous' || item.action === 'error'
           ? 'skipped'
-          : outcome,
-    ),
-  )
+          : (options.outcome ?? 'planned')
+    const row = resultRow(item, outcome)
+    return options.detail ? { ...row, before: item.before, after: item.after, changes: item.changes } : row
+  })
 }
 
 /** Whether an item writes anything. */

@@ -1,0 +1,92 @@
+import { defineNode, results, rows, type NodeIssue, type Row } from '../engine/index.ts'
+import { plannedRows } from '../engine/sync/index.ts'
+import {
+  applyLdapSync,
+  ldapSyncConfig,
+  ldapSyncDriver,
+  planLdapSync,
+  thresholdError,
+} from './ldap/sync-driver.ts'
+import { filterIssues } from './ldap-read.node.ts'
+
+export { ldapSyncDriver }
+
+/** Make a directory scope look like the input rows: create, update, rename/move, de-provision; plan first. */
+export const ldapSync = defineNode({
+  type: 'ldap.sync',
+  version: 1,
+  title: 'LDAP sync',
+  category: 'sync',
+  description:
+    'Provisions, updates and de-provisions directory objects within a scope (base + filter) from the input rows. It reads the scope once, correlates by key (two or more matches are reported as ambiguous and never written), computes a plan with the smallest changes, checks maxDeletes / maxDeletePercent on it, then applies it over a few pipelined connections. In plan mode it only emits the plan. One row per object on "results".',
+  inputs: { in: rows({ title: 'Source rows' }) },
+  outputs: { results: results({ title: 'Results' }) },
+  config: ldapSyncConfig,
+  holdsData: 'every input row, to correlate them with the directory scope',
+  infer: ({ config, inputs }) => {
+    const issues: NodeIssue[] = filterIssues(config.filter)
+    if (config.create && config.dn === undefined) {
+      issues.push({
+        code: 'CONFIG_INVALID',
+        severity: 'error',
+        path: '$.dn',
+        message: 'creating objects needs dn',
+      })
+    }
+    if (config.create && config.objectClass.length === 0) {
+      issues.push({
+        code: 'CONFIG_INVALID',
+        severity: 'error',
+        path: '$.objectClass',
+        message: 'creating objects needs at least one object class',
+      })
+    }
+    const known = inputs.in
+    if (known !== undefined) {
+      const fields = [
+        ...config.key.map((k, i) => ({ field: k.source, path: `$.key[${i}].source` })),
+        ...(config.dn === undefined || 'expression' in config.dn
+          ? []
+          : [{ field: config.dn.from ?? config.dn.rdn, path: '$.dn.from' }]),
+        ...Object.entries(config.attributes).map(([a, r]) => ({
+          field: typeof r === 'string' ? r : (r.source ?? a),
+          path: `$.attributes.${a}`,
+        })),
+      ]
+      for (const { field, path } of fields) {
+        if (!known.includes(field)) {
+          issues.push({
+            code: 'UNKNOWN_COLUMN',
+            severity: 'warning',
+            path,
+            message: `"${field}" is not among the input columns (${known.join(', ')})`,
+          })
+        }
+      }
+    }
+    return {
+      issues,
+      outputs: { results: ['key', 'dn', 'newDn', 'action', 'changed', 'outcome', 'error'] },
+    }
+  },
+  async *run(ctx) {
+    const { config, inputs, nodeId, log } = ctx
+    const held: Row[] = []
+    for await (const batch of inputs.in!) held.push(...batch)
+    const plan = await planLdapSync({ ...ctx, config, rows: held })
+    if (config.mode === 'plan') {
+      const out = plannedRows(plan, { detail: true })
+      for (let i = 0; i < out.length; i += ctx.settings.batchSize)
+        yield { results: out.slice(i, i + ctx.settings.batchSize) }
+      return
+    }
+    if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
+    const stats = { writes: 0 }
+    let failed = 0
+    for await (const chunk of applyLdapSync({ ...ctx, config, plan, stats })) {
+      failed += chunk.filter((r) => r.outcome === 'failed').length
+      yield { results: chunk }
+    }
+    log.info(`applied: ${stats.writes} write(s), ${failed} failed`)
+  },
+})

@@ -1,0 +1,448 @@
+import { readFile } from 'node:fs/promises'
+import type { ConnectionOptions } from 'node:tls'
+import {
+  Attribute,
+  Change,
+  Client,
+  InvalidCredentialsError,
+  NoSuchObjectError,
+  SizeLimitExceededError,
+  type Entry,
+} from 'ldapts'
+import { z } from 'zod'
+import { ConnectorError, errorCode, errorMessage, secret, type SetupContext } from '../../engine/index.ts'
+import { formatDn, parseDn } from './dn.ts'
+import { emptySchema, parseAttributeTypes, type DirectorySchema } from './schema.ts'
+import { binaryToText, WELL_KNOWN_BINARY } from './values.ts'
+
+/** An inline LDAP connection; graphs may instead name a stored connection. */
+export const ldapConnectionObject = z
+  .object({
+    url: z
+      .string()
+      .regex(/^ldaps?:\/\/[^/\s]+\/?$/i, 'an ldap:// or ldaps:// URL with host and optional port')
+      .meta({ title: 'Server URL', description: 'ldap://host:389 or ldaps://host:636' }),
+    bindDN: z.string().default('').meta({ title: 'Bind DN', description: 'Empty for an anonymous bind' }),
+    password: secret({ title: 'Password' }).optional(),
+    startTLS: z.boolean().default(false).meta({ title: 'Use StartTLS on ldap://' }),
+    tls: z
+      .object({
+        ca: z
+          .string()
+          .optional()
+          .meta({ title: 'CA bundle', description: 'PEM text, or the path of a PEM file' }),
+        rejectUnauthorized: z.boolean().default(true).meta({ title: 'Verify the server certificate' }),
+      })
+      .strict()
+      .optional(),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(3_600_000)
+      .default(120_000)
+      .meta({ title: 'Operation timeout (ms)' }),
+  })
+  .strict()
+
+/** The `connection` config field of LDAP nodes: an inline object or a stored connection name. */
+export const ldapConnectionField = () =>
+  z
+    .union([z.string().min(1), ldapConnectionObject])
+    .meta({ title: 'Directory connection', 'x-ui': { widget: 'connection' }, connectionType: 'ldap' })
+
+export type LdapSettings = z.infer<typeof ldapConnectionObject> & { password?: string }
+
+/** Resolve a node's connection value (stored name or inline, `$env` secrets, CA path) into settings. */
+export async function resolveLdapSettings(
+  ctx: Pick<SetupContext<unknown>, 'connections' | 'files' | 'nodeId'>,
+  ref: unknown,
+  field = 'connection',
+): Promise<LdapSettings> {
+  const resolved = await ctx.connections.resolve(ref, { field })
+  const parsed = ldapConnectionObject.safeParse(resolved)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new ConnectorError('CONNECTION_INVALID', `${issue.path.join('.') || 'value'}: ${issue.message}`, {
+      nodeId: ctx.nodeId,
+      field,
+    })
+  }
+  const settings = parsed.data as LdapSettings
+  const ca = settings.tls?.ca
+  if (ca !== undefined && !ca.includes('-----BEGIN')) {
+    const path = await ctx.files.resolve(ca, { mode: 'read', field: `${field}.tls.ca` })
+    try {
+      settings.tls = { ...settings.tls!, ca: await readFile(path, 'utf8') }
+    } catch (error) {
+      throw new ConnectorError('CA_NOT_FOUND', `cannot read the CA bundle ${ca}: ${errorMessage(error)}`, {
+        nodeId: ctx.nodeId,
+        field: `${field}.tls.ca`,
+        cause: error,
+      })
+    }
+  }
+  return settings
+}
+
+export interface ErrorPlace {
+  nodeId?: string
+  field?: string
+}
+
+/** A directory error as a ConnectorError with a stable code and a message that says what to fix. */
+export function ldapError(
+  error: unknown,
+  settings: Pick<LdapSettings, 'url' | 'bindDN'>,
+  place: ErrorPlace,
+): ConnectorError {
+  if (error instanceof ConnectorError) return error
+  const options = { ...place, cause: error }
+  const text = errorMessage(error)
+  if (error instanceof InvalidCredentialsError) {
+    return new ConnectorError(
+      'INVALID_CREDENTIALS',
+      `${settings.url} refused the credentials of "${settings.bindDN}" (invalid credentials)`,
+      options,
+    )
+  }
+  if (error instanceof SizeLimitExceededError) {
+    return new ConnectorError(
+      'SIZE_LIMIT',
+      `${settings.url} stopped the search at its size limit; set pageSize (paged results) or ask for a higher limit`,
+      options,
+    )
+  }
+  if (error instanceof NoSuchObjectError) {
+    return new ConnectorError('NO_SUCH_OBJECT', `no such entry on ${settings.url} (${text})`, options)
+  }
+  const code = errorCode(error) ?? ''
+  if (
+    /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN)$/.test(code) ||
+    /timeout|timed out|closed/i.test(text)
+  ) {
+    return new ConnectorError('SERVER_UNREACHABLE', `cannot reach ${settings.url}: ${text}`, options)
+  }
+  if (/certificate|self[- ]signed|TLS|SSL|altname/i.test(`${code} ${text}`)) {
+    return new ConnectorError('TLS_FAILED', `TLS with ${settings.url} failed: ${text}`, options)
+  }
+  const resultCode = (error as { code?: unknown }).code
+  if (typeof resultCode === 'number') {
+    // ldapts appends " Code: 0x41" to the server's diagnostic message.
+    const diagnostic = text.replace(/\s*Code: 0x[0-9a-f]+$/i, '').trim()
+    return new ConnectorError(
+      `LDAP_${ldapResultName(error)}`,
+      diagnostic || ldapResultName(error).toLowerCase().replaceAll('_', ' '),
+      options,
+    )
+  }
+  return new ConnectorError('LDAP_ERROR', `${settings.url}: ${text}`, options)
+}
+
+function ldapResultName(error: unknown): string {
+  const name = (error as { name?: unknown; constructor?: { name?: string } }).constructor?.name ?? 'Error'
+  return name
+    .replace(/Error$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toUpperCase()
+}
+
+export type SearchScope = 'base' | 'one' | 'sub'
+
+export interface SearchRequest {
+  base: string
+  scope: SearchScope
+  filter: string
+  /** Empty: all user attributes. */
+  attributes: readonly string[]
+  /** 0: one unpaged search. */
+  pageSize: number
+  sizeLimit?: number
+}
+
+/** A row of an entry: `dn` plus attributes, multi-valued as arrays, single-valued as scalars. */
+export type EntryRow = Record<string, unknown> & { dn: string }
+
+/** One connection to a directory, bound; counts the writes it sends. */
+export class LdapConnection {
+  /** Writes sent (add, modify, delete, modifyDN), for tests and run stats. */
+  writes = 0
+  private schemaPromise: Promise<DirectorySchema> | undefined
+
+  private constructor(
+    readonly client: Client,
+    readonly settings: LdapSettings,
+    private readonly place: ErrorPlace,
+  ) {}
+
+  /** Connect (ldaps or StartTLS as configured) and bind. */
+  static async open(settings: LdapSettings, place: ErrorPlace = {}): Promise<LdapConnection> {
+    const tlsOptions: ConnectionOptions = {
+      ...(settings.tls?.ca === undefined ? {} : { ca: settings.tls.ca }),
+      rejectUnauthorized: settings.tls?.rejectUnauthorized ?? true,
+    }
+    const client = new Client({
+      url: settings.url,
+      timeout: settings.timeoutMs,
+      connectTimeout: Math.min(settings.timeoutMs, 15_000),
+      // ldapts speaks TLS from the start whenever tlsOptions are given, so only ldaps:// gets them.
+      ...(/^ldaps:/i.test(settings.url) ? { tlsOptions } : {}),
+      strictDN: false,
+    })
+    try {
+      if (settings.startTLS) await client.startTLS(tlsOptions)
+      if (settings.bindDN !== '' || (settings.password ?? '') !== '') {
+        await client.bind(settings.bindDN, settings.password ?? '')
+      }
+    } catch (error) {
+      await client.unbind().catch(() => undefined)
+      throw ldapError(error, settings, place)
+    }
+    return new LdapConnection(client, settings, place)
+  }
+
+  error(error: unknown, place: ErrorPlace = this.place): ConnectorError {
+    return ldapError(error, this.settings, place)
+  }
+
+  /** The subschema's attribute types; an empty schema when the server does not publish one. */
+  schema(): Promise<DirectorySchema> {
+    this.schemaPromise ??= this.loadSchema()
+    return this.schemaPromise
+  }
+
+  private async loadSchema(): Promise<DirectorySchema> {
+    try {
+      const root = await this.client.search('', { scope: 'base', attributes: ['subschemaSubentry'] })
+      const dn = root.searchEntries[0]?.subschemaSubentry
+      const subschema = typeof dn === 'string' ? dn : 'cn=Subschema'
+      const { searchEntries } = await this.client.search(subschema, {
+        scope: 'base',
+        filter: '(objectClass=subschema)',
+        attributes: ['attributeTypes'],
+      })
+      const types = searchEntries[0]?.attributeTypes
+      const list = Array.isArray(types) ? types.map(String) : typeof types === 'string' ? [types] : []
+      return list.length === 0 ? emptySchema : parseAttributeTypes(list)
+    } catch {
+      return emptySchema
+    }
+  }
+
+  /** Search, page by page (RFC 2696), yielding rows; AD ranged values (`member;range=…`) are fetched whole. */
+  async *search(request: SearchRequest): AsyncGenerator<EntryRow[], void, undefined> {
+    const schema = await this.schema()
+    const binary = [...WELL_KNOWN_BINARY, ...request.attributes.filter((a) => schema.get(a)?.binary)]
+    const options = {
+      scope: request.scope,
+      filter: request.filter,
+      attributes: [...request.attributes],
+      explicitBufferAttributes: binary,
+      sizeLimit: request.sizeLimit ?? 0,
+    }
+    try {
+      if (request.pageSize > 0) {
+        for await (const page of this.client.searchPaginated(request.base, {
+          ...options,
+          paged: { pageSize: request.pageSize },
+        })) {
+          yield await this.toRows(page.searchEntries, request.attributes, schema)
+        }
+      } else {
+        const { searchEntries } = await this.client.search(request.base, options)
+        yield await this.toRows(searchEntries, request.attributes, schema)
+      }
+    } catch (error) {
+      const mapped = this.error(error)
+      if (mapped.code === 'NO_SUCH_OBJECT') {
+        throw new ConnectorError(
+          'NO_SUCH_OBJECT',
+          `the search base "${request.base}" does not exist on ${this.settings.url}`,
+          { ...this.place, field: 'base', cause: error },
+        )
+      }
+      const field =
+        mapped.code === 'SIZE_LIMIT'
+          ? 'pageSize'
+          : mapped.code === 'NO_SUCH_OBJECT'
+            ? 'base'
+            : this.place.field
+      throw field === mapped.field ? mapped : this.error(error, { ...this.place, field })
+    }
+  }
+
+  private async toRows(
+    entries: Entry[],
+    requested: readonly string[],
+    schema: DirectorySchema,
+  ): Promise<EntryRow[]> {
+    const rows: EntryRow[] = []
+    for (const entry of entries) {
+      await this.completeRanges(entry)
+      rows.push(entryToRow(entry, requested, schema))
+    }
+    return rows
+  }
+
+  /** Active Directory returns large multi-valued attributes in slices (`member;range=0-1499`); fetch the rest. */
+  private async completeRanges(entry: Entry): Promise<void> {
+    await completeRanges(entry, async (dn, attribute) => {
+      const { searchEntries } = await this.client.search(dn, {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: [attribute],
+      })
+      return searchEntries[0]
+    })
+  }
+
+  async add(dn: string, attributes: Record<string, string[]>): Promise<void> {
+    this.writes++
+    await this.client.add(
+      dn,
+      Object.entries(attributes).map(([type, values]) => new Attribute({ type, values })),
+    )
+  }
+
+  async modify(
+    dn: string,
+    changes: readonly { op: 'add' | 'delete' | 'replace'; attribute: string; values: string[] }[],
+  ): Promise<void> {
+    this.writes++
+    await this.client.modify(
+      dn,
+      changes.map(
+        (c) =>
+          new Change({
+            operation: c.op,
+            modification: new Attribute({ type: c.attribute, values: c.values }),
+          }),
+      ),
+    )
+  }
+
+  async del(dn: string): Promise<void> {
+    this.writes++
+    await this.client.del(dn)
+  }
+
+  /** Rename and/or move: `newRdn` is one escaped RDN, `newParent` a DN or undefined to stay put. */
+  async modifyDN(dn: string, newRdn: string, newParent?: string): Promise<void> {
+    this.writes++
+    // ldapts splits the new DN at its first comma not preceded by a backslash, so no value may end in
+    // an escaped backslash: write backslashes as \5C.
+    const rdn = formatDn(parseDn(newRdn), { hexBackslash: true })
+    const target =
+      newParent === undefined ? rdn : `${rdn},${formatDn(parseDn(newParent), { hexBackslash: true })}`
+    await this.client.modifyDN(dn, target)
+  }
+
+  async close(): Promise<void> {
+    await this.client.unbind().catch(() => undefined)
+  }
+}
+
+/**
+ * Replace every ranged attribute of `entry` (`member;range=0-1499`) by all its values, asking
+ * `fetch(dn, 'member;range=1500-*')` for the next slices until the server answers with `-*`.
+ */
+export async function completeRanges(
+  entry: Entry,
+  fetch: (dn: string, attribute: string) => Promise<Entry | undefined>,
+): Promise<void> {
+  for (const key of Object.keys(entry)) {
+    const m = /^(.+);range=(\d+)-(\d+|\*)$/i.exec(key)
+    if (m === null) continue
+    const name = m[1]!
+    const values = toList(entry[key])
+    let end = m[3]!
+    while (end !== '*') {
+      const found = await fetch(entry.dn, `${name};range=${Number(end) + 1}-*`)
+      const slice =
+        found === undefined
+          ? undefined
+          : Object.keys(found).find((k) => k.toLowerCase().startsWith(`${name.toLowerCase()};range=`))
+      if (found === undefined || slice === undefined) break
+      values.push(...toList(found[slice]))
+      end = /-(\d+|\*)$/.exec(slice)?.[1] ?? '*'
+    }
+    delete entry[key]
+    entry[name] = values as string[]
+  }
+}
+
+function toList(value: Entry[string] | undefined): (string | Buffer)[] {
+  if (value === undefined) return []
+  return Array.isArray(value) ? [...value] : [value]
+}
+
+/** Shape an entry as a row: binary values as text, multi-valued attributes as arrays per the schema. */
+export function entryToRow(entry: Entry, requested: readonly string[], schema: DirectorySchema): EntryRow {
+  const row: EntryRow = { dn: entry.dn }
+  const byLower = new Map(requested.map((r) => [r.toLowerCase(), r]))
+  for (const [key, raw] of Object.entries(entry)) {
+    if (key === 'dn') continue
+    const info = schema.get(key)
+    const name = byLower.get(key.toLowerCase()) ?? key
+    const values = toList(raw).map((v) => {
+      if (Buffer.isBuffer(v)) return binaryToText(key, v)
+      if (info?.binary || WELL_KNOWN_BINARY.some((b) => b.toLowerCase() === key.toLowerCase())) {
+        return binaryToText(key, Buffer.from(v, 'utf8'))
+      }
+      return v
+    })
+    if (info?.single === true) row[name] = values[0] ?? null
+    else if (info === undefined && values.length <= 1) row[name] = values[0] ?? null
+    else row[name] = values
+  }
+  return row
+}
+
+/**
+ * A few bound connections used together so writes are pipelined: up to `depth` operations in flight
+ * per connection. `run` waits for a free slot.
+ */
+export class LdapPool {
+  private next = 0
+  private inFlight = 0
+  private readonly waiting: (() => void)[] = []
+
+  private constructor(
+    readonly connections: LdapConnection[],
+    private readonly depth: number,
+  ) {}
+
+  static async open(
+    settings: LdapSettings,
+    size: number,
+    place: ErrorPlace = {},
+    depth = 8,
+  ): Promise<LdapPool> {
+    const connections = await Promise.all(
+      Array.from({ length: Math.max(1, size) }, () => LdapConnection.open(settings, place)),
+    )
+    return new LdapPool(connections, depth)
+  }
+
+  get writes(): number {
+    return this.connections.reduce((n, c) => n + c.writes, 0)
+  }
+
+  async run<T>(task: (connection: LdapConnection) => Promise<T>): Promise<T> {
+    while (this.inFlight >= this.connections.length * this.depth) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve))
+    }
+    this.inFlight++
+    const connection = this.connections[this.next++ % this.connections.length]!
+    try {
+      return await task(connection)
+    } finally {
+      this.inFlight--
+      this.waiting.shift()?.()
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.connections.map((c) => c.close()))
+  }
+}

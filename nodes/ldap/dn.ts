@@ -1,0 +1,181 @@
+/**
+ * Distinguished names per RFC 4514: escaping values, parsing, formatting and normalising.
+ * A parsed DN is a list of RDNs, leaf first; an RDN is one or more `type=value` pairs (joined by `+`).
+ */
+
+export interface Ava {
+  type: string
+  value: string
+}
+
+export type Rdn = Ava[]
+
+export type Dn = Rdn[]
+
+export class DnSyntaxError extends Error {
+  readonly code = 'INVALID_DN'
+  constructor(message: string) {
+    super(message)
+    this.name = 'DnSyntaxError'
+  }
+}
+
+const HEX = /^[0-9A-Fa-f]{2}$/
+
+/**
+ * Escape an attribute value for use in a DN (RFC 4514 §2.4): `"` `+` `,` `;` `<` `>` `\` anywhere,
+ * `#` or space first, space last, NUL as `\00`. Other characters, unicode included, stay literal.
+ * `hexBackslash` writes `\` as `\5C`, which some clients' naive DN splitting needs.
+ */
+export function escapeDnValue(value: string, options: { hexBackslash?: boolean } = {}): string {
+  let out = ''
+  const chars = [...value]
+  chars.forEach((ch, i) => {
+    if (ch === '\\') out += options.hexBackslash ? '\\5C' : '\\\\'
+    else if (ch === '\0') out += '\\00'
+    else if ('"+,;<>='.includes(ch)) out += `\\${ch}`
+    else if (i === 0 && (ch === '#' || ch === ' ')) out += `\\${ch}`
+    else if (i === chars.length - 1 && ch === ' ') out += '\\ '
+    else out += ch
+  })
+  return out
+}
+
+/** Parse a DN string (RFC 4514 §3) into RDNs, leaf first; values come back unescaped. Throws DnSyntaxError. */
+export function parseDn(text: string): Dn {
+  const dn: Dn = []
+  if (text.trim() === '') return dn
+  let i = 0
+  const fail = (what: string): never => {
+    throw new DnSyntaxError(`Invalid DN ${JSON.stringify(text)}: ${what} at position ${i}`)
+  }
+  const skipSpaces = () => {
+    while (text[i] === ' ') i++
+  }
+  let rdn: Rdn = []
+  for (;;) {
+    skipSpaces()
+    const typeStart = i
+    while (i < text.length && /[A-Za-z0-9.;-]/.test(text[i]!)) i++
+    const type = text.slice(typeStart, i)
+    if (type === '') fail('expected an attribute type')
+    skipSpaces()
+    if (text[i] !== '=') fail('expected "="')
+    i++
+    skipSpaces()
+    let value: string
+    if (text[i] === '#') {
+      // A BER-encoded value in hex; kept as its text form.
+      const start = i
+      i++
+      while (i < text.length && /[0-9A-Fa-f]/.test(text[i]!)) i++
+      value = text.slice(start, i)
+    } else {
+      const bytes: number[] = []
+      let lastSignificant = 0
+      const encoder = new TextEncoder()
+      while (i < text.length && !',+;'.includes(text[i]!)) {
+        const ch = text[i]!
+        if (ch === '\\') {
+          const pair = text.slice(i + 1, i + 3)
+          if (HEX.test(pair)) {
+            bytes.push(parseInt(pair, 16))
+            i += 3
+          } else if (i + 1 < text.length) {
+            const next = String.fromCodePoint(text.codePointAt(i + 1)!)
+            bytes.push(...encoder.encode(next))
+            i += 1 + next.length
+          } else {
+            fail('dangling "\\"')
+          }
+          lastSignificant = bytes.length
+        } else {
+          const cp = String.fromCodePoint(text.codePointAt(i)!)
+          if (cp === '"') fail('unescaped "\\""')
+          bytes.push(...encoder.encode(cp))
+          i += cp.length
+          if (cp !== ' ') lastSignificant = bytes.length
+        }
+      }
+      // Unescaped trailing spaces are not part of the value.
+      try {
+        value = new TextDecoder('utf-8', { fatal: true }).decode(
+          new Uint8Array(bytes.slice(0, lastSignificant)),
+        )
+      } catch {
+        return fail('escaped bytes are not UTF-8')
+      }
+    }
+    rdn.push({ type, value })
+    if (i >= text.length) {
+      dn.push(rdn)
+      break
+    }
+    const sep = text[i]
+    i++
+    if (sep === '+') continue
+    dn.push(rdn)
+    rdn = []
+  }
+  return dn
+}
+
+/** Format RDNs (leaf first) as a DN string, escaping every value. */
+export function formatDn(dn: Dn, options: { hexBackslash?: boolean } = {}): string {
+  return dn.map((rdn) => formatRdn(rdn, options)).join(',')
+}
+
+export function formatRdn(rdn: Rdn, options: { hexBackslash?: boolean } = {}): string {
+  return rdn.map((ava) => `${ava.type}=${escapeDnValue(ava.value, options)}`).join('+')
+}
+
+/**
+ * A DN's comparison form: types and values lower-cased, insignificant spaces dropped, multi-valued
+ * RDN parts sorted, values re-escaped one way. Two DNs naming the same entry (case-insensitive
+ * naming attributes, as nearly all are) normalise to the same string. Unparseable text is lower-cased.
+ */
+export function normalizeDn(text: string): string {
+  let dn: Dn
+  try {
+    dn = parseDn(text)
+  } catch {
+    return text.trim().toLowerCase()
+  }
+  return dn
+    .map((rdn) =>
+      rdn
+        .map(
+          (ava) =>
+            `${ava.type.toLowerCase()}=${escapeDnValue(ava.value.replace(/\s+/g, ' ').trim().toLowerCase())}`,
+        )
+        .sort()
+        .join('+'),
+    )
+    .join(',')
+}
+
+/** Whether two DNs name the same entry. */
+export function sameDn(a: string, b: string): boolean {
+  return normalizeDn(a) === normalizeDn(b)
+}
+
+/** The DN of an entry named `type=value` under `parent`, the value escaped. */
+export function childDn(type: string, value: string, parent: string): string {
+  const rdn = `${type}=${escapeDnValue(value)}`
+  return parent.trim() === '' ? rdn : `${rdn},${formatDn(parseDn(parent))}`
+}
+
+/** The leaf RDN and the parent of a DN, each as a DN string. */
+export function splitDn(text: string): { rdn: string; parent: string } {
+  const dn = parseDn(text)
+  const [first, ...rest] = dn
+  if (first === undefined) throw new DnSyntaxError('The empty DN has no RDN')
+  return { rdn: formatRdn(first), parent: formatDn(rest) }
+}
+
+/** Whether `dn` is `base` or below it. */
+export function isWithin(dn: string, base: string): boolean {
+  const d = normalizeDn(dn)
+  const b = normalizeDn(base)
+  return b === '' || d === b || d.endsWith(`,${b}`)
+}

@@ -1,0 +1,484 @@
+import { z } from 'zod'
+import {
+  compileExpression,
+  ConnectorError,
+  errorMessage,
+  jsonataExpression,
+  type Row,
+} from '../../engine/index.ts'
+import {
+  applyItems,
+  computePlan,
+  toValues,
+  type AttributeRule,
+  type Comparison,
+  type Deprovision,
+  type Naming,
+  type Plan,
+  type PlanItem,
+  type ResultRow,
+  type SyncDriver,
+  type SyncDriverContext,
+  type SyncValue,
+} from '../../engine/sync/index.ts'
+import {
+  LdapConnection,
+  LdapPool,
+  ldapConnectionField,
+  resolveLdapSettings,
+  type EntryRow,
+} from './connection.ts'
+import { childDn, escapeDnValue, formatDn, formatRdn, normalizeDn, parseDn, sameDn, splitDn } from './dn.ts'
+import { checkAttributeName, wrapFilter } from './filter.ts'
+import type { DirectorySchema } from './schema.ts'
+
+const attributeName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'an LDAP attribute name')
+
+const flowRule = z
+  .object({
+    source: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ title: 'Source field', description: 'Default: the attribute name' }),
+    flow: z.enum(['always', 'createOnly', 'ifEmpty']).default('always').meta({ title: 'When to write' }),
+    empty: z.enum(['clear', 'keep']).default('clear').meta({ title: 'An empty source value' }),
+  })
+  .strict()
+
+/** `userAccountControl` 514: a normal account, disabled (ACCOUNTDISABLE | NORMAL_ACCOUNT). */
+const AD_DISABLED = { userAccountControl: ['514'] }
+
+export const ldapSyncConfig = z
+  .object({
+    connection: ldapConnectionField(),
+    base: z.string().min(1).meta({
+      title: 'Scope base',
+      description: 'Objects below it (and matching the filter) are the ones this node owns',
+    }),
+    scope: z.enum(['one', 'sub']).default('sub').meta({ title: 'Scope depth' }),
+    filter: z
+      .string()
+      .default('(objectClass=*)')
+      .meta({ title: 'Scope filter', description: 'e.g. (objectClass=inetOrgPerson)' }),
+    key: z
+      .array(z.object({ source: z.string().min(1), target: attributeName }).strict())
+      .min(1)
+      .meta({
+        title: 'Match on',
+        description: 'Source field ↔ directory attribute pairs; all must match',
+        'x-ui': { widget: 'keyPairs' },
+      }),
+    dn: z
+      .union([
+        z
+          .object({
+            rdn: attributeName.meta({ title: 'Naming attribute', description: 'e.g. cn or uid' }),
+            from: z
+              .string()
+              .min(1)
+              .optional()
+              .meta({ title: 'Source field of its value', description: 'Default: the naming attribute' }),
+            parent: z
+              .string()
+              .min(1)
+              .meta({ title: 'Container', description: 'e.g. ou=People,dc=example,dc=com' }),
+            parentFrom: z.string().min(1).optional().meta({
+              title: 'Source field holding the container DN',
+              description: 'Overrides the container per row',
+            }),
+          })
+          .strict(),
+        z
+          .object({
+            expression: jsonataExpression({
+              title: 'DN expression',
+              description:
+                'JSONata giving the DN; escape values with $dnEscape, e.g. "cn=" & $dnEscape(name) & ",ou=People,dc=example,dc=com"',
+            }),
+          })
+          .strict(),
+      ])
+      .optional()
+      .meta({
+        title: 'DN of an object',
+        description: 'Values are escaped for you (RFC 4514); a changed DN renames or moves the object',
+      }),
+    objectClass: z.array(z.string().min(1)).default([]).meta({ title: 'Object classes of new objects' }),
+    create: z.boolean().default(true).meta({ title: 'Create missing objects' }),
+    update: z.boolean().default(true).meta({ title: 'Update linked objects' }),
+    deprovision: z
+      .discriminatedUnion('action', [
+        z.object({ action: z.literal('none') }).strict(),
+        z.object({ action: z.literal('delete') }).strict(),
+        z
+          .object({
+            action: z.literal('disable'),
+            preset: z
+              .enum(['activeDirectory'])
+              .optional()
+              .meta({ title: 'Preset', description: 'activeDirectory: userAccountControl 514' }),
+            attributes: z
+              .record(z.string(), z.union([z.string(), z.array(z.string())]))
+              .optional()
+              .meta({ title: 'Set these values' }),
+          })
+          .strict(),
+        z
+          .object({ action: z.literal('move'), container: z.string().min(1).meta({ title: 'Move into' }) })
+          .strict(),
+      ])
+      .default({ action: 'none' })
+      .meta({ title: 'Objects no source row matches' }),
+    attributes: z
+      .record(attributeName, z.union([z.string().min(1), flowRule]))
+      .default({})
+      .meta({
+        title: 'Attribute flow',
+        description: 'Directory attribute → source field, or {source, flow, empty}',
+      }),
+    maxDeletes: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({ title: 'Refuse when more objects would be de-provisioned than' }),
+    maxDeletePercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .meta({ title: 'Refuse over this percent of the scope' }),
+    mode: z
+      .enum(['apply', 'plan'])
+      .default('apply')
+      .meta({ title: 'Mode', description: 'plan computes and emits the plan, writing nothing' }),
+    pageSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1000)
+      .meta({ title: 'Page size', 'x-ui': { advanced: true } }),
+    connections: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(4)
+      .meta({ title: 'Write connections', 'x-ui': { advanced: true } }),
+  })
+  .strict()
+
+export type LdapSyncConfig = z.infer<typeof ldapSyncConfig>
+
+function rules(config: LdapSyncConfig): Record<string, AttributeRule> {
+  const out: Record<string, AttributeRule> = {}
+  for (const [attribute, rule] of Object.entries(config.attributes)) {
+    out[attribute] = typeof rule === 'string' ? { source: rule } : rule
+  }
+  return out
+}
+
+function deprovisionOf(config: LdapSyncConfig): Deprovision {
+  const d = config.deprovision
+  switch (d.action) {
+    case 'none':
+    case 'delete':
+      return { action: d.action }
+    case 'disable': {
+      const attributes: Record<string, SyncValue[]> = d.preset === 'activeDirectory' ? { ...AD_DISABLED } : {}
+      for (const [a, v] of Object.entries(d.attributes ?? {})) attributes[a] = toValues(v)
+      return { action: 'disable', attributes }
+    }
+    case 'move':
+      return { action: 'move', container: d.container }
+    default: {
+      const never: never = d
+      throw new Error(`unhandled deprovision ${JSON.stringify(never)}`)
+    }
+  }
+}
+
+/** Comparison by the directory's schema: DN syntax by normalised DN, integers by number, caseIgnore lower-cased. */
+export function schemaComparison(schema: DirectorySchema): Comparison {
+  return {
+    normalize(attribute, value) {
+      const info = schema.get(attribute)
+      const text = typeof value === 'boolean' ? (value ? 'TRUE' : 'FALSE') : String(value)
+      if (
+        info?.dn === true ||
+        attribute.toLowerCase() === 'member' ||
+        attribute.toLowerCase() === 'manager'
+      ) {
+        return normalizeDn(text)
+      }
+      if (info?.numeric === true && /^\s*-?\d+\s*$/.test(text)) return String(Number(text))
+      if (info?.caseExact === true || info?.binary === true) return text
+      return text.trim().replace(/\s+/g, ' ').toLowerCase()
+    },
+    multiValued: (attribute) => {
+      const info = schema.get(attribute)
+      return info === undefined ? undefined : !info.single
+    },
+  }
+}
+
+function one(row: Row, field: string, what: string): string {
+  const values = toValues(row[field])
+  if (values.length !== 1) {
+    throw new Error(
+      values.length === 0
+        ? `${what}: field "${field}" is empty`
+        : `${what}: field "${field}" has ${values.length} values`,
+    )
+  }
+  return String(values[0])
+}
+
+function parentOf(dn: string): string {
+  return splitDn(dn).parent
+}
+
+type DnConfig = NonNullable<LdapSyncConfig['dn']>
+
+/** The DN a row names, from `{rdn, from, parent, parentFrom}` (values escaped per RFC 4514). */
+function dnFromParts(dn: Exclude<DnConfig, { expression: string }>, row: Row): string {
+  const value = one(row, dn.from ?? dn.rdn, 'the DN')
+  const parent = dn.parentFrom === undefined ? dn.parent : one(row, dn.parentFrom, 'the DN container')
+  return childDn(dn.rdn, value, parent)
+}
+
+/**
+ * Each row's DN from a JSONata expression with `$dnEscape`, computed ahead (the planner is synchronous);
+ * a row whose expression fails or gives no DN gets the error instead.
+ */
+async function dnsFromExpression(
+  expression: string,
+  rows: readonly Row[],
+): Promise<WeakMap<Row, string | Error>> {
+  const compiled = compileExpression(expression)
+  const bindings = { dnEscape: (v: unknown) => escapeDnValue(v === undefined || v === null ? '' : String(v)) }
+  const out = new WeakMap<Row, string | Error>()
+  for (const row of rows) {
+    try {
+      const value = await compiled.evaluate(row, bindings)
+      if (typeof value !== 'string' || value.trim() === '') throw new Error('the DN expression gave no DN')
+      out.set(row, formatDn(parseDn(value)))
+    } catch (error) {
+      out.set(row, new Error(`the DN expression: ${errorMessage(error)}`))
+    }
+  }
+  return out
+}
+
+/** DN naming: renames within a container, moves across them; the RDN's values are implied attributes. */
+export function ldapNaming(idFor: (row: Row) => string): Naming {
+  return {
+    idFor,
+    sameId: sameDn,
+    changeKind: (from, to) => (normalizeDn(parentOf(from)) === normalizeDn(parentOf(to)) ? 'rename' : 'move'),
+    impliedAttributes(id) {
+      const out: Record<string, SyncValue[]> = {}
+      for (const ava of parseDn(id)[0] ?? []) (out[ava.type] ??= []).push(ava.value)
+      return out
+    },
+    moveTo(id, container) {
+      const first = parseDn(id)[0]
+      if (first === undefined) throw new Error('cannot move the empty DN')
+      return `${formatRdn(first)},${container}`
+    },
+  }
+}
+
+async function namingFor(config: LdapSyncConfig, rows: readonly Row[]): Promise<Naming | undefined> {
+  const dn = config.dn
+  if (dn === undefined) return undefined
+  if ('expression' in dn) {
+    const dns = await dnsFromExpression(dn.expression, rows)
+    return ldapNaming((row) => {
+      const found = dns.get(row)
+      if (found instanceof Error) throw found
+      if (found === undefined) throw new Error('no DN computed for this row')
+      return found
+    })
+  }
+  return ldapNaming((row) => dnFromParts(dn, row))
+}
+
+function check(config: LdapSyncConfig, nodeId: string): void {
+  const fail = (field: string, message: string): never => {
+    throw new ConnectorError('CONFIG_INVALID', message, { nodeId, field })
+  }
+  if (config.create && config.dn === undefined) fail('dn', 'creating objects needs dn: {rdn, parent}')
+  if (config.create && config.objectClass.length === 0)
+    fail('objectClass', 'creating objects needs at least one object class')
+  for (const [a] of Object.entries(config.attributes)) checkAttributeName(a)
+  try {
+    if (config.dn !== undefined && !('expression' in config.dn)) parseDn(config.dn.parent)
+    parseDn(config.base)
+    if (config.deprovision.action === 'move') parseDn(config.deprovision.container)
+  } catch (error) {
+    fail('dn', errorMessage(error))
+  }
+}
+
+/** Every attribute the plan needs to read from the scope. */
+function attributesToRead(config: LdapSyncConfig): string[] {
+  const names = new Set<string>()
+  for (const k of config.key) names.add(k.target)
+  for (const a of Object.keys(config.attributes)) names.add(a)
+  const d = deprovisionOf(config)
+  if (d.action === 'disable') for (const a of Object.keys(d.attributes)) names.add(a)
+  if (config.dn !== undefined && !('expression' in config.dn)) names.add(config.dn.rdn)
+  return [...names]
+}
+
+/** Read the scope in one paged search and compute the plan. */
+export async function planLdapSync(
+  ctx: SyncDriverContext & { config: LdapSyncConfig; rows: readonly Row[] },
+): Promise<Plan> {
+  const { config, nodeId } = ctx
+  check(config, nodeId)
+  const settings = await resolveLdapSettings(ctx, config.connection)
+  const connection = await LdapConnection.open(settings, { nodeId, field: 'connection' })
+  try {
+    const schema = await connection.schema()
+    const targets: { id: string; attributes: EntryRow }[] = []
+    for await (const page of connection.search({
+      base: config.base,
+      scope: config.scope,
+      filter: wrapFilter(config.filter),
+      attributes: attributesToRead(config),
+      pageSize: config.pageSize,
+    })) {
+      ctx.signal.throwIfAborted()
+      for (const entry of page) targets.push({ id: entry.dn, attributes: entry })
+    }
+    const naming = await namingFor(config, ctx.rows)
+    const plan = computePlan({
+      nodeId,
+      type: 'ldap.sync',
+      target: {
+        url: settings.url,
+        base: config.base,
+        scope: config.scope,
+        filter: wrapFilter(config.filter),
+      },
+      sources: ctx.rows,
+      targets,
+      key: config.key,
+      attributes: rules(config),
+      create: config.create,
+      update: config.update,
+      createAttributes: config.objectClass.length > 0 ? { objectClass: config.objectClass } : {},
+      deprovision: deprovisionOf(config),
+      maxDeletes: config.maxDeletes ?? null,
+      maxDeletePercent: config.maxDeletePercent ?? null,
+      comparison: schemaComparison(schema),
+      ...(naming === undefined ? {} : { naming }),
+    })
+    ctx.log.info(
+      `plan: ${
+        Object.entries(plan.counts)
+          .filter(([, n]) => n > 0)
+          .map(([a, n]) => `${n} ${a}`)
+          .join(', ') || 'nothing in scope'
+      }`,
+    )
+    return plan
+  } finally {
+    await connection.close()
+  }
+}
+
+const text = (v: SyncValue): string => (typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : String(v))
+
+/** Write one planned object. */
+async function writeItem(connection: LdapConnection, item: PlanItem): Promise<void> {
+  const changes = item.changes.map((c) => ({ op: c.op, attribute: c.attribute, values: c.values.map(text) }))
+  try {
+    switch (item.action) {
+      case 'create':
+        await connection.add(item.dn, Object.fromEntries(changes.map((c) => [c.attribute, c.values])))
+        return
+      case 'update':
+      case 'disable':
+        await connection.modify(item.dn, changes)
+        return
+      case 'rename':
+      case 'move': {
+        const to = splitDn(item.newDn!)
+        const moving = item.action === 'move'
+        await connection.modifyDN(item.dn, to.rdn, moving ? to.parent : undefined)
+        if (changes.length > 0) await connection.modify(item.newDn!, changes)
+        return
+      }
+      case 'delete':
+        await connection.del(item.dn)
+        return
+      case 'none':
+      case 'ambiguous':
+      case 'error':
+        return
+      default: {
+        const never: never = item.action
+        throw new Error(`unhandled action ${String(never)}`)
+      }
+    }
+  } catch (error) {
+    throw connection.error(error, { field: 'dn' })
+  }
+}
+
+/** The error a run over a threshold fails with. */
+export function thresholdError(plan: Plan, nodeId: string): ConnectorError {
+  return new ConnectorError('THRESHOLD_EXCEEDED', plan.thresholds.message ?? 'the plan is over a threshold', {
+    nodeId,
+    field:
+      plan.thresholds.maxDeletes !== null && plan.thresholds.removals > plan.thresholds.maxDeletes
+        ? 'maxDeletes'
+        : 'maxDeletePercent',
+  })
+}
+
+/**
+ * Apply a plan over a small pool of connections, writes pipelined; refuses a plan over a threshold
+ * before writing anything. Yields results rows in plan order.
+ */
+export async function* applyLdapSync(
+  ctx: SyncDriverContext & { config: LdapSyncConfig; plan: Plan; stats?: { writes: number } },
+): AsyncGenerator<ResultRow[], void, undefined> {
+  const { config, plan, nodeId } = ctx
+  if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
+  if (!plan.items.some((i) => i.action !== 'none' && i.action !== 'ambiguous' && i.action !== 'error')) {
+    for await (const rows of applyItems(plan, async () => undefined, { concurrency: 1 })) yield rows
+    return
+  }
+  const settings = await resolveLdapSettings(ctx, config.connection)
+  const pool = await LdapPool.open(settings, config.connections, { nodeId, field: 'connection' })
+  try {
+    for await (const rows of applyItems(plan, (item) => pool.run((c) => writeItem(c, item)), {
+      concurrency: config.connections * 8,
+      signal: ctx.signal,
+    })) {
+      yield rows
+    }
+  } finally {
+    if (ctx.stats !== undefined) ctx.stats.writes = pool.writes
+    await pool.close()
+  }
+}
+
+/** The driver `syncgraph plan` / `syncgraph apply` use for ldap.sync nodes. */
+export const ldapSyncDriver: SyncDriver = {
+  type: 'ldap.sync',
+  plan: (ctx) => planLdapSync({ ...ctx, config: ldapSyncConfig.parse(ctx.config) }),
+  async apply(ctx) {
+    const stats = { writes: 0 }
+    const rows: ResultRow[] = []
+    for await (const chunk of applyLdapSync({ ...ctx, config: ldapSyncConfig.parse(ctx.config), stats }))
+      rows.push(...chunk)
+    return { rows, writes: stats.writes }
+  },
+}

@@ -1,0 +1,17 @@
+import type { Row } from '../engine/index.ts'
+
+/**
+ * A function turning an array of values into a row with the given field names, compiled once per
+ * column list. An object literal of fixed shape builds about three times faster than adding fields
+ * one by one, and the rows share one hidden class, which keeps every later field access fast.
+ *
+ * Names enter the compiled code only as JSON string literals (valid JavaScript string literals),
+ * never as code; `__proto__` is written as a computed key so it is an ordinary field.
+ */
+export function rowBuilder(names: readonly string[]): (values: readonly unknown[]) => Row {
+  const fields = names.map((name, i) => {
+    const key = JSON.stringify(name)
+    return `${name === '__proto__' ? `[${key}]` : key}: v[${i}]`
+  })
+  return new Function('v', `return { ${fields.join(', ')} }`) as (values: readonly unknown[]) => Row
+}

@@ -1,0 +1,265 @@
+import Database from 'better-sqlite3'
+import type { Row } from '../../engine/index.ts'
+import type {
+  BatchOutcome,
+  RowFailure,
+  RowStatement,
+  SqlConnector,
+  SqlDialect,
+  TableInfo,
+  WriteSpec,
+} from './types.ts'
+
+/** SQLite SQL: double-quoted identifiers, `?` placeholders, `ON CONFLICT … DO UPDATE` upserts. */
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  quoteIdent: (identifier) => `"${identifier.replaceAll('"', '""')}"`,
+  placeholder: () => '?',
+  selectAll: (table) => `SELECT * FROM ${sqliteDialect.quoteIdent(table)}`,
+  writeStatements: (spec) => writeStatements(sqliteDialect, spec),
+  columnType(value) {
+    if (value === null || value === undefined) return ''
+    if (typeof value === 'number') return Number.isInteger(value) ? 'INTEGER' : 'REAL'
+    if (typeof value === 'boolean' || typeof value === 'bigint') return 'INTEGER'
+    if (value instanceof Uint8Array) return 'BLOB'
+    return 'TEXT'
+  },
+  createTable(table, columns, key) {
+    const q = sqliteDialect.quoteIdent
+    const defs = columns.map((c) => (c.type === '' ? q(c.name) : `${q(c.name)} ${c.type}`))
+    if (key.length > 0) defs.push(`PRIMARY KEY (${key.map(q).join(', ')})`)
+    return `CREATE TABLE IF NOT EXISTS ${q(table)} (${defs.join(', ')})`
+  },
+}
+
+/** Statements for each write mode, in portable SQL apart from the upsert clause. */
+function writeStatements(dialect: SqlDialect, spec: WriteSpec): RowStatement[] {
+  const q = dialect.quoteIdent
+  const table = q(spec.table)
+  const keySet = new Set(spec.key)
+  const others = spec.columns.filter((c) => !keySet.has(c))
+  let n = 0
+  const next = () => dialect.placeholder(++n)
+  const where = () => spec.key.map((k) => `${q(k)} = ${next()}`).join(' AND ')
+  const insert = (): RowStatement => ({
+    sql: `INSERT INTO ${table} (${spec.columns.map(q).join(', ')}) VALUES (${spec.columns.map(next).join(', ')})`,
+    columns: spec.columns,
+  })
+  switch (spec.mode) {
+    case 'insert':
+      return [insert()]
+    case 'upsert': {
+      const statement = insert()
+      const action =
+        others.length === 0
+          ? 'DO NOTHING'
+          : `DO UPDATE SET ${others.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`
+      return [
+        {
+          sql: `${statement.sql} ON CONFLICT (${spec.key.map(q).join(', ')}) ${action}`,
+          columns: statement.columns,
+        },
+      ]
+    }
+    case 'replace': {
+      const remove = { sql: `DELETE FROM ${table} WHERE ${where()}`, columns: spec.key }
+      n = 0
+      return [remove, insert()]
+    }
+    case 'update': {
+      const set = others.map((c) => `${q(c)} = ${next()}`).join(', ')
+      return [{ sql: `UPDATE ${table} SET ${set} WHERE ${where()}`, columns: [...others, ...spec.key] }]
+    }
+    case 'delete':
+      return [{ sql: `DELETE FROM ${table} WHERE ${where()}`, columns: spec.key }]
+    default: {
+      const never: never = spec.mode
+      throw new Error(`unhandled write mode ${String(never)}`)
+    }
+  }
+}
+
+/** A row value as SQLite stores it: booleans as 1/0, arrays and objects as JSON text, dates as ISO text. */
+export function toSqliteValue(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'bigint':
+      return value
+    case 'boolean':
+      return value ? 1 : 0
+    case 'undefined':
+      return null
+    case 'object':
+      if (value === null || value instanceof Uint8Array) return value
+      if (value instanceof Date) return value.toISOString()
+      return JSON.stringify(value)
+    default:
+      return String(value)
+  }
+}
+
+/** Errors that belong to one row (a constraint, a value) rather than to the connection or the file. */
+function rowFailure(error: unknown, index: number): RowFailure | undefined {
+  const code = (error as { code?: unknown }).code
+  const message = error instanceof Error ? error.message : String(error)
+  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) {
+    return { index, code: 'SQL_CONSTRAINT', message, cause: error }
+  }
+  if (
+    code === 'SQLITE_MISMATCH' ||
+    code === 'SQLITE_TOOBIG' ||
+    code === 'SQLITE_RANGE' ||
+    error instanceof RangeError
+  ) {
+    return { index, code: 'SQL_VALUE', message, cause: error }
+  }
+  return undefined
+}
+
+/** Open a SQLite database file. `write` turns on WAL and creates the file when missing. */
+export function openSqlite(path: string, options: { write: boolean }): SqlConnector {
+  const db = new Database(path, { readonly: !options.write, fileMustExist: !options.write, timeout: 10_000 })
+  try {
+    // Fails here, not at the first query, when the file is not a database.
+    db.pragma('schema_version')
+    if (options.write) db.pragma('journal_mode = WAL')
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  const statements = new Map<string, Database.Statement<unknown[]>>()
+  const prepare = (sql: string) => {
+    let statement = statements.get(sql)
+    if (statement === undefined) {
+      statement = db.prepare<unknown[]>(sql)
+      statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  return {
+    dialect: sqliteDialect,
+    target: path,
+
+    async *query(sql, params, batchSize, signal) {
+      const statement = db.prepare<unknown[], Row>(sql)
+      if (!statement.reader) throw new Error('the statement returns no rows; use a SELECT')
+      const rows = statement.iterate(params.map(toSqliteValue))
+      try {
+        let batch: Row[] = []
+        for (const row of rows) {
+          batch.push(row)
+          if (batch.length >= batchSize) {
+            yield batch
+            batch = []
+            signal.throwIfAborted()
+          }
+        }
+        if (batch.length > 0) yield batch
+      } finally {
+        rows.return?.()
+      }
+    },
+
+    async describeTable(table) {
+      const columns = db
+        .prepare<[string], { name: string; type: string; notnull: number; pk: number }>(
+          'SELECT name, type, "notnull", pk FROM pragma_table_info(?)',
+        )
+        .all(table)
+      if (columns.length === 0) return undefined
+      const primaryKey = columns
+        .filter((c) => c.pk > 0)
+        .sort((a, b) => a.pk - b.pk)
+        .map((c) => c.name)
+      const uniqueKeys = primaryKey.length > 0 ? [primaryKey] : []
+      const indexes = db
+        .prepare<[string], { name: string; unique: number; partial: number }>(
+          'SELECT name, "unique", partial FROM pragma_index_list(?)',
+        )
+        .all(table)
+      for (const index of indexes) {
+        if (index.unique !== 1 || index.partial === 1) continue
+        const names = db
+          .prepare<[string], { name: string | null }>('SELECT name FROM pragma_index_info(?) ORDER BY seqno')
+          .all(index.name)
+          .map((c) => c.name)
+        if (names.every((c): c is string => c !== null)) uniqueKeys.push(names)
+      }
+      const info: TableInfo = {
+        name: table,
+        columns: columns.map((c) => ({
+          name: c.name,
+          type: c.type,
+          notNull: c.notnull === 1,
+          primaryKey: c.pk > 0,
+        })),
+        uniqueKeys,
+      }
+      return info
+    },
+
+    async listTables() {
+      return db
+        .prepare<[], { name: string }>(
+          "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .all()
+        .map((t) => t.name)
+    },
+
+    async execute(sql) {
+      db.exec(sql)
+    },
+
+    async writeBatch(
+      list: readonly RowStatement[],
+      rows: readonly Row[],
+      { keepGoodRows },
+    ): Promise<BatchOutcome> {
+      const prepared = list.map((s) => ({ statement: prepare(s.sql), columns: s.columns }))
+      const writeRow = (row: Row): number => {
+        let changes = 0
+        for (const { statement, columns } of prepared) {
+          const params = new Array<unknown>(columns.length)
+          for (let i = 0; i < columns.length; i++) params[i] = toSqliteValue(row[columns[i]!])
+          changes = statement.run(params).changes
+        }
+        return changes
+      }
+      const affected = new Array<number>(rows.length)
+      let at = 0
+      try {
+        db.transaction(() => {
+          for (at = 0; at < rows.length; at++) affected[at] = writeRow(rows[at]!)
+        })()
+        return { affected, failures: [] }
+      } catch (error) {
+        const failure = rowFailure(error, at)
+        if (failure === undefined) throw error
+        if (!keepGoodRows) return { affected: [], failures: [failure] }
+      }
+      // Redo row by row: better-sqlite3 runs a transaction inside a transaction as a savepoint.
+      const failures: RowFailure[] = []
+      const one = db.transaction(writeRow)
+      db.transaction(() => {
+        for (let i = 0; i < rows.length; i++) {
+          try {
+            affected[i] = one(rows[i]!)
+          } catch (error) {
+            const failure = rowFailure(error, i)
+            if (failure === undefined) throw error
+            affected[i] = -1
+            failures.push(failure)
+          }
+        }
+      })()
+      return { affected, failures }
+    },
+
+    async close() {
+      if (db.open) db.close()
+    },
+  }
+}

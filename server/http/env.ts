@@ -1,0 +1,15 @@
+import type { UserRow } from '../db/schema.ts'
+
+export type Role = UserRow['role']
+
+/** The signed-in user, as handlers see it. */
+export interface SessionUser {
+  id: string
+  username: string
+  role: Role
+}
+
+/** Hono environment of every /api route: the session middleware sets `user`. */
+export interface AppEnv {
+  Variables: { user: SessionUser }
+}

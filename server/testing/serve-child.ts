@@ -1,0 +1,10 @@
+import { createServer } from '../main.ts'
+import { testOptions } from './options.ts'
+
+/**
+ * A test server in its own process (restart tests, the WebSocket benchmark): prints its URL, then
+ * serves until killed. argv: dataDir [progressIntervalMs].
+ */
+const progress = process.argv[3] === undefined ? {} : { progressIntervalMs: Number(process.argv[3]) }
+const server = await createServer({ ...testOptions(process.argv[2]!, progress), port: 0 })
+process.stdout.write(`${server.url}\n`)

@@ -1,0 +1,221 @@
+import { clientMessageSchema, type ServerMessage } from '../../engine/ws-messages.ts'
+import type { RunManager, RunNotice } from '../runs/manager.ts'
+
+/** The part of a WebSocket the hub uses; `bufferedAmount` is what the socket has not yet written. */
+export interface HubSocket {
+  send(data: string): void
+  readonly bufferedAmount: number
+  close(code: number, reason: string): void
+  /** Drop the connection at once, discarding whatever is still buffered. */
+  terminate(): void
+}
+
+export interface HubOptions {
+  /** How often held-back messages are retried and buffers checked (ms). */
+  flushIntervalMs: number
+  /** Log lines held per client while it cannot keep up; older ones are dropped and counted. */
+  maxLogsPerClient: number
+  /** Above this many unsent bytes a client gets nothing new (its progress keeps coalescing). */
+  softBufferBytes: number
+  /** Above this many unsent bytes a client is disconnected. */
+  maxBufferBytes: number
+  /** A client that stays above `softBufferBytes` this long is disconnected (ms). */
+  maxStallMs: number
+  /** Runs one client may watch at once. */
+  maxSubscriptions: number
+}
+
+export const defaultHubOptions: HubOptions = {
+  flushIntervalMs: 100,
+  maxLogsPerClient: 100,
+  softBufferBytes: 256 * 1024,
+  maxBufferBytes: 4 * 1024 * 1024,
+  maxStallMs: 30_000,
+  maxSubscriptions: 50,
+}
+
+/** A message serialised once however many clients receive it. */
+class Outgoing {
+  private text: string | undefined
+  constructor(readonly message: ServerMessage) {}
+  get json(): string {
+    return (this.text ??= JSON.stringify(this.message))
+  }
+}
+
+interface Client {
+  socket: HubSocket
+  runs: Set<string>
+  /** Latest progress per run: a client that cannot keep up sees fewer, never older, updates. */
+  progress: Map<string, Outgoing>
+  logs: Outgoing[]
+  droppedLogs: Map<string, number>
+  finished: Outgoing[]
+  scheduled: boolean
+  closed: boolean
+  /** When the socket went above the soft limit, while it stays there. */
+  stalledSince: number | undefined
+}
+
+/**
+ * Fans run notices out to WebSocket clients without letting any client slow a run or hold memory:
+ * progress is coalesced per client and run, logs beyond a small buffer are dropped, and a client
+ * whose socket buffer passes `maxBufferBytes` is disconnected. Notices never wait on a socket.
+ */
+export class RunHub {
+  private readonly clients = new Set<Client>()
+  private readonly timer: NodeJS.Timeout
+  private readonly stopListening: () => void
+  readonly stats = { disconnectedSlow: 0, droppedLogs: 0 }
+
+  constructor(
+    private readonly runs: RunManager,
+    private readonly options: HubOptions = defaultHubOptions,
+  ) {
+    this.stopListening = runs.listen((notice) => this.onNotice(notice))
+    this.timer = setInterval(() => {
+      for (const client of this.clients) this.flush(client)
+    }, options.flushIntervalMs)
+    this.timer.unref()
+  }
+
+  get size(): number {
+    return this.clients.size
+  }
+
+  /** Register a socket; call the returned handlers on each message and on close. */
+  connect(socket: HubSocket): { message(text: string): void; close(): void } {
+    const client: Client = {
+      socket,
+      runs: new Set(),
+      progress: new Map(),
+      logs: [],
+      droppedLogs: new Map(),
+      finished: [],
+      scheduled: false,
+      closed: false,
+      stalledSince: undefined,
+    }
+    this.clients.add(client)
+    return {
+      message: (text) => this.onMessage(client, text),
+      close: () => {
+        client.closed = true
+        this.clients.delete(client)
+      },
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer)
+    this.stopListening()
+    for (const client of this.clients) client.socket.close(1001, 'server shutting down')
+    this.clients.clear()
+  }
+
+  private onMessage(client: Client, text: string): void {
+    let data: unknown
+    try {
+      data = JSON.parse(text)
+    } catch {
+      return this.sendNow(client, { type: 'error', message: 'messages are JSON' })
+    }
+    const parsed = clientMessageSchema.safeParse(data)
+    if (!parsed.success) {
+      return this.sendNow(client, {
+        type: 'error',
+        message: `unknown message: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+      })
+    }
+    const { runId } = parsed.data
+    if (parsed.data.type === 'unsubscribe') {
+      client.runs.delete(runId)
+      client.progress.delete(runId)
+      return
+    }
+    if (!client.runs.has(runId) && client.runs.size >= this.options.maxSubscriptions) {
+      return this.sendNow(client, {
+        type: 'error',
+        runId,
+        message: `watch at most ${this.options.maxSubscriptions} runs at once`,
+      })
+    }
+    let run
+    try {
+      run = this.runs.get(runId)
+    } catch {
+      return this.sendNow(client, { type: 'error', runId, message: `no run with id "${runId}"` })
+    }
+    this.sendNow(client, { type: 'snapshot', runId, run })
+    if (run.status === 'queued' || run.status === 'running') client.runs.add(runId)
+    else
+      this.sendNow(client, { type: 'finished', runId, status: run.status, summary: this.runs.summaryOf(run) })
+  }
+
+  private onNotice(notice: RunNotice): void {
+    let outgoing: Outgoing | undefined
+    for (const client of this.clients) {
+      if (!client.runs.has(notice.runId)) continue
+      outgoing ??= new Outgoing(notice)
+      if (notice.type === 'progress') {
+        client.progress.set(notice.runId, outgoing)
+      } else if (notice.type === 'log') {
+        if (client.logs.length >= this.options.maxLogsPerClient) {
+          client.logs.shift()
+          client.droppedLogs.set(notice.runId, (client.droppedLogs.get(notice.runId) ?? 0) + 1)
+          this.stats.droppedLogs += 1
+        }
+        client.logs.push(outgoing)
+      } else {
+        client.runs.delete(notice.runId)
+        client.finished.push(outgoing)
+      }
+      this.schedule(client)
+    }
+  }
+
+  private schedule(client: Client): void {
+    if (client.scheduled) return
+    client.scheduled = true
+    setImmediate(() => {
+      client.scheduled = false
+      this.flush(client)
+    })
+  }
+
+  /** Send what is held for the client, unless its socket is backed up; drop it when far behind. */
+  private flush(client: Client): void {
+    if (client.closed) return
+    const buffered = client.socket.bufferedAmount
+    const now = Date.now()
+    if (buffered > this.options.softBufferBytes) client.stalledSince ??= now
+    else client.stalledSince = undefined
+    if (
+      buffered > this.options.maxBufferBytes ||
+      (client.stalledSince !== undefined && now - client.stalledSince > this.options.maxStallMs)
+    ) {
+      this.stats.disconnectedSlow += 1
+      client.closed = true
+      this.clients.delete(client)
+      client.socket.terminate()
+      return
+    }
+    if (client.stalledSince !== undefined) return
+    for (const message of client.progress.values()) client.socket.send(message.json)
+    client.progress.clear()
+    for (const message of client.logs) {
+      const dropped = client.droppedLogs.get(message.message.runId!)
+      if (dropped !== undefined && message.message.type === 'log') {
+        client.droppedLogs.delete(message.message.runId)
+        client.socket.send(JSON.stringify({ ...message.message, dropped }))
+      } else client.socket.send(message.json)
+    }
+    client.logs.length = 0
+    for (const message of client.finished) client.socket.send(message.json)
+    client.finished.length = 0
+  }
+
+  private sendNow(client: Client, message: ServerMessage): void {
+    if (!client.closed) client.socket.send(JSON.stringify(message))
+  }
+}

@@ -1,0 +1,73 @@
+import { useEffect, useState } from 'react'
+import { api, onUnauthorized, sessionHint } from './api/client.ts'
+import type { User } from './api/types.ts'
+import { navigate, useRoute } from './lib/router.ts'
+import { EditorScreen } from './screens/editor-screen.tsx'
+import { GraphList } from './screens/graph-list.tsx'
+import { LoginScreen } from './screens/login.tsx'
+import { TemplateGallery } from './screens/templates.tsx'
+import { Toasts } from './ui/toasts.tsx'
+import { TopNav } from './screens/top-nav.tsx'
+
+type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'signed-in'; user: User }
+
+/** The shell: the session decides between the login page and the screens; the hash decides the screen. */
+export function App() {
+  const [session, setSession] = useState<Session>({ state: 'loading' })
+  const route = useRoute()
+
+  useEffect(() => {
+    const off = onUnauthorized(() => setSession({ state: 'anonymous' }))
+    if (!sessionHint.get()) {
+      setSession({ state: 'anonymous' })
+      return off
+    }
+    api
+      .me()
+      .then(({ user }) => setSession({ state: 'signed-in', user }))
+      .catch(() => setSession({ state: 'anonymous' }))
+    return off
+  }, [])
+
+  if (session.state === 'loading') {
+    return (
+      <div className="splash" aria-busy="true">
+        <span className="spinner" /> Loading Syncgraph…
+      </div>
+    )
+  }
+  if (session.state === 'anonymous') {
+    return (
+      <>
+        <LoginScreen onSignedIn={(user) => setSession({ state: 'signed-in', user })} />
+        <Toasts />
+      </>
+    )
+  }
+
+  const signOut = () => {
+    api
+      .logout()
+      .catch(() => undefined)
+      .finally(() => {
+        setSession({ state: 'anonymous' })
+        navigate('/', { force: true })
+      })
+  }
+
+  const [first, second] = route.parts
+  let screen
+  if (first === 'graphs' && second) screen = <EditorScreen key={second} graphId={second} />
+  else if (first === 'templates') screen = <TemplateGallery />
+  else screen = <GraphList />
+
+  return (
+    <div className="app">
+      {first === 'graphs' && second ? null : (
+        <TopNav user={session.user} onSignOut={signOut} active={first ?? 'graphs'} />
+      )}
+      {screen}
+      <Toasts />
+    </div>
+  )
+}

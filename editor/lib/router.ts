@@ -1,0 +1,56 @@
+import { useEffect, useState } from 'react'
+
+/** A small hash router: `#/graphs/abc` → { path: '/graphs/abc', parts: ['graphs', 'abc'] }. */
+export interface Route {
+  path: string
+  parts: string[]
+  query: URLSearchParams
+}
+
+function current(): Route {
+  const raw = window.location.hash.replace(/^#/, '') || '/'
+  const [path = '/', search = ''] = raw.split('?')
+  return {
+    path,
+    parts: path.split('/').filter(Boolean).map(decodeURIComponent),
+    query: new URLSearchParams(search),
+  }
+}
+
+/** A check run before leaving the current screen; returns false to stay (unsaved-change guard). */
+let guard: (() => boolean) | undefined
+let lastHash = window.location.hash
+
+export function setNavigationGuard(check: (() => boolean) | undefined): void {
+  guard = check
+}
+
+export function navigate(path: string, options: { force?: boolean } = {}): void {
+  if (!options.force && guard && !guard()) return
+  guard = undefined
+  window.location.hash = path
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(current)
+  useEffect(() => {
+    const onChange = () => {
+      if (window.location.hash === lastHash) return
+      // Back/forward buttons bypass navigate(): ask the guard, and put the hash back when it says stay.
+      if (guard && !guard()) {
+        window.history.replaceState(null, '', lastHash || '#/')
+        return
+      }
+      lastHash = window.location.hash
+      setRoute(current())
+    }
+    window.addEventListener('hashchange', onChange)
+    return () => window.removeEventListener('hashchange', onChange)
+  }, [])
+  return route
+}
+
+export function setHashSilently(path: string): void {
+  lastHash = `#${path}`
+  window.history.replaceState(null, '', lastHash)
+}

@@ -26,15 +26,18 @@ type Ast = Record<string, unknown> & { type: string }
 /** Compile an AST (from `jsonata(expr).ast()`) or return undefined when it uses anything outside the subset. */
 export function compileAst(ast: unknown): ((input: unknown) => unknown) | undefined {
   let evaluator: Evaluator | undefined
+  const bound = new Set<string>()
   try {
-    evaluator = compileNode(ast as Ast, new Set())
+    evaluator = compileNode(ast as Ast, bound)
   } catch (error) {
     if (error === UNSUPPORTED) return undefined
     throw error
   }
+  // Without `:=` nothing writes to the frame, so every evaluation can share one empty frame.
+  const shared = bound.size === 0 ? (Object.freeze(Object.create(null)) as Frame) : undefined
   return (input) => {
     if (Array.isArray(input)) throw BAIL
-    return evaluator(input, input, Object.create(null) as Frame)
+    return evaluator(input, input, shared ?? (Object.create(null) as Frame))
   }
 }
 
@@ -383,6 +386,18 @@ function compileUnary(node: Ast, bound: Set<string>): Evaluator {
       const pairs = (node.lhs as [Ast, Ast][]).map(
         ([key, value]) => [compileNode(key, bound), compileNode(value, bound)] as const,
       )
+      const literal = (node.lhs as [Ast, Ast][]).map(([key]) =>
+        key.type === 'string' ? key.value : undefined,
+      )
+      const reserved = ['__proto__', '_jsonata_lambda', '_jsonata_function']
+      if (
+        literal.every((k): k is string => typeof k === 'string' && !reserved.includes(k)) &&
+        new Set(literal).size === literal.length
+      )
+        return constantKeyObject(
+          literal,
+          pairs.map(([, value]) => value),
+        )
       return (c, r, f) => {
         // An array context groups its items by key: that is the reference's work.
         if (Array.isArray(c)) throw BAIL
@@ -411,6 +426,23 @@ function compileUnary(node: Ast, bound: Set<string>): Evaluator {
     }
     default:
       return unsupported()
+  }
+}
+
+/**
+ * The common object constructor: every key a distinct string literal, so keys need no evaluation or
+ * duplicate check per row. Reserved names (`__proto__`, JSONata's function markers) take the general path.
+ */
+function constantKeyObject(keys: string[], values: Evaluator[]): Evaluator {
+  const n = keys.length
+  return (c, r, f) => {
+    if (Array.isArray(c)) throw BAIL
+    const result: Record<string, unknown> = {}
+    for (let i = 0; i < n; i++) {
+      const value = values[i]!(c, r, f)
+      if (value !== undefined) result[keys[i]!] = value
+    }
+    return result
   }
 }
 

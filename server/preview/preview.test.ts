@@ -29,6 +29,7 @@ describe('validate', () => {
         src: { out: ['id', 'name', 'group'] },
         even: expect.objectContaining({ out: ['id', 'name', 'group'] }),
       }),
+      expressions: [{ nodeId: 'even', path: '$.expression', compiled: true }],
     })
     const bad = { ...pipeline, nodes: [...pipeline.nodes.slice(0, 2), { id: 'x', type: 'nope', config: {} }] }
     const res = (await (await call('POST', '/api/validate', { graph: bad })).json()) as {

@@ -29,6 +29,9 @@ const issueSchema = z.object({
 const validateReply = z.object({
   issues: z.array(issueSchema),
   columns: z.record(z.string(), z.record(z.string(), z.array(z.string()).nullable())),
+  expressions: z
+    .array(z.object({ nodeId: z.string(), path: z.string(), compiled: z.boolean() }))
+    .describe('Each JSONata expression and whether it runs compiled to JavaScript or on the interpreter'),
 })
 const previewReply = z.object({
   columns: z.array(z.object({ name: z.string(), type: z.string() })),
@@ -67,7 +70,8 @@ export function previewRoutes(env: RunEnvironment, options: { timeoutMs: number 
           Object.entries(ports).map(([p, cols]) => [p, cols === undefined ? null : [...cols]]),
         )
       }
-      return c.json({ issues: analysis.issues, columns })
+      // Which JSONata expressions run compiled to JavaScript and which on the (slower) interpreter.
+      return c.json({ issues: analysis.issues, columns, expressions: analysis.expressions })
     })
     .post('/preview', validate('json', previewBody), async (c) => {
       const { graph: input, nodeId, port, limit, params: values } = c.req.valid('json')

@@ -166,6 +166,19 @@ describe('join', () => {
     expect(rows).toEqual([{ id: 1, name: 'left', extra: 'x' }])
   })
 
+  it('keeps fields named like Object.prototype members (constructor, toString)', async () => {
+    const right = [{ id: 1, constructor: 'c', toString: 't' }] as Row[]
+    const { rows } = await runJoin([{ id: 1 }, { id: 2 }], right, {
+      on: [{ left: 'id', right: 'id' }],
+      type: 'left',
+    })
+    expect(rows.map((r) => JSON.stringify(r))).toEqual([
+      '{"id":1,"constructor":"c","toString":"t"}',
+      '{"id":2,"constructor":null,"toString":null}',
+    ])
+    expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype)
+  })
+
   it('prefixes every right field with rightPrefix, so nothing is lost', async () => {
     const { rows } = await runJoin([{ id: 1, name: 'left' }], [{ id: 1, name: 'right' }], {
       on: [{ left: 'id', right: 'id' }],

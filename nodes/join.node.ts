@@ -10,6 +10,7 @@ import {
   type NodeIssue,
   type Row,
 } from '../engine/index.ts'
+import { setField } from './row-builder.ts'
 
 const TYPE = 'join'
 
@@ -83,7 +84,7 @@ export const join = defineNode({
       if (row === undefined) return
       config.on.forEach((pair, i) => {
         const column = pair[side]
-        if (column in row) return
+        if (Object.hasOwn(row, column)) return
         throw new NodeRunError(
           'JOIN_KEY_MISSING',
           `Node "${nodeId}" (${TYPE}) on[${i}].${side}: column "${column}" is missing from the rows on the ${side} input; they have: ${Object.keys(row).join(', ') || 'no fields'}`,
@@ -199,30 +200,30 @@ function keyReader(columns: string[]): (row: Row) => string | undefined {
 /** The left row with the right row's fields it does not have. */
 function merge(left: Row, right: Row): Row {
   const out: Row = {}
-  for (const field in left) out[field] = left[field]
-  for (const field in right) if (!(field in out)) out[field] = right[field]
+  for (const field in left) setField(out, field, left[field])
+  for (const field in right) if (!Object.hasOwn(out, field)) setField(out, field, right[field])
   return out
 }
 
 /** An unmatched left row with the right fields as null. */
 function withNulls(left: Row, fields: readonly string[]): Row {
   const out: Row = {}
-  for (const field in left) out[field] = left[field]
-  for (const field of fields) if (!(field in out)) out[field] = null
+  for (const field in left) setField(out, field, left[field])
+  for (const field of fields) if (!Object.hasOwn(out, field)) setField(out, field, null)
   return out
 }
 
 /** An unmatched right row: the left fields as null, then the right row's values (which fill a clashing name). */
 function nullsThen(fields: readonly string[], right: Row): Row {
   const out: Row = {}
-  for (const field of fields) out[field] = null
-  for (const field in right) out[field] = right[field]
+  for (const field of fields) setField(out, field, null)
+  for (const field in right) setField(out, field, right[field])
   return out
 }
 
 function withPrefix(row: Row, prefix: string): Row {
   const out: Row = {}
-  for (const field in row) out[prefix + field] = row[field]
+  for (const field in row) setField(out, prefix + field, row[field])
   return out
 }
 

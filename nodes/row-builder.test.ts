@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { rowBuilder } from './row-builder.ts'
+import { rowBuilder, setField } from './row-builder.ts'
 
 describe('rowBuilder', () => {
   it('builds rows with the names in order', () => {
@@ -37,5 +37,15 @@ describe('rowBuilder', () => {
 
   it('lets a later duplicate name win', () => {
     expect(rowBuilder(['a', 'a'])(['1', '2'])).toEqual({ a: '2' })
+  })
+})
+
+describe('setField', () => {
+  it('makes __proto__ an own field instead of replacing the prototype', () => {
+    const row: Record<string, unknown> = {}
+    setField(row, '__proto__', 'p')
+    setField(row, 'constructor', 'c')
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype)
+    expect(JSON.stringify(row)).toBe('{"__proto__":"p","constructor":"c"}')
   })
 })

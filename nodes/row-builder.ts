@@ -15,3 +15,13 @@ export function rowBuilder(names: readonly string[]): (values: readonly unknown[
   })
   return new Function('v', `return { ${fields.join(', ')} }`) as (values: readonly unknown[]) => Row
 }
+
+/**
+ * Set a field on a row being built. Rows are plain objects, so `__proto__` must be defined as an own
+ * field rather than assigned (assignment would replace the object's prototype and lose the value).
+ */
+export function setField(row: Row, field: string, value: unknown): void {
+  if (field === '__proto__')
+    Object.defineProperty(row, field, { value, enumerable: true, writable: true, configurable: true })
+  else row[field] = value
+}

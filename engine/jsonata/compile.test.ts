@@ -34,6 +34,14 @@ const LITERALS = [
   'true',
   'false',
   'null',
+  '"a,b,,c"',
+  '"2024-02-29T12:34:56.789Z"',
+  '"2024-13-45"',
+  '"1970"',
+  '"2020-01-01T00:00:00+01:00"',
+  '1700000000000',
+  '-62198755200000',
+  '253402300800000',
 ]
 const UNARY_FUNCTIONS = [
   'number',
@@ -49,6 +57,11 @@ const UNARY_FUNCTIONS = [
   'ceil',
   'abs',
   'round',
+  'count',
+  'sum',
+  'join',
+  'toMillis',
+  'fromMillis',
 ]
 const BINARY_FUNCTIONS = ['substringBefore', 'substringAfter', 'contains', 'substring']
 const OPERATORS = [
@@ -86,7 +99,24 @@ function expression(r: ReturnType<typeof prng>, depth: number, vars: string[]): 
       ? `$substring(${sub()}, ${r.pick(['0', '1', '-2', '2'])}${r.next() < 0.5 ? `, ${r.pick(['1', '3', '0', '-1'])}` : ''})`
       : `$${fn}(${sub()}, ${sub()})`
   }
-  if (roll < 0.74) return r.next() < 0.5 ? `(${sub()} ? ${sub()} : ${sub()})` : `(${sub()} ? ${sub()})`
+  if (roll < 0.71) {
+    const opt = (values: string[]) => (r.next() < 0.5 ? `, ${r.pick(values)}` : '')
+    switch (r.pick(['pad', 'join', 'split', 'replace', 'count', 'sum'])) {
+      case 'pad':
+        return `$pad(${sub()}, ${r.pick(['5', '-5', '0', '2.7', sub()])}${opt(['"*"', '"ab"', '""', '"😀"'])})`
+      case 'join':
+        return `$join([${sub()}, ${sub()}]${opt(['","', '""', sub()])})`
+      case 'split':
+        return `$split(${sub()}, ${r.pick(['","', '""', '"b"', sub()])}${opt(['0', '1', '2', '-1', '1.5'])})`
+      case 'replace':
+        return `$replace(${sub()}, ${r.pick(['"a"', '","', '""', sub()])}, ${r.pick(['"X"', '"$0"', sub()])}${opt(['0', '1', '-1'])})`
+      case 'count':
+        return `$count([${sub()}, ${sub()}])`
+      default:
+        return `$sum([${sub()}, ${sub()}])`
+    }
+  }
+  if (roll < 0.75) return r.next() < 0.5 ? `(${sub()} ? ${sub()} : ${sub()})` : `(${sub()} ? ${sub()})`
   if (roll < 0.8) return `-(${sub()})`
   if (roll < 0.86) return `[${sub()}, ${r.next() < 0.3 ? `[${sub()}]` : sub()}]`
   if (roll < 0.93) return `{ "k": ${sub()}, ${r.next() < 0.3 ? sub() : '"k2"'}: ${sub()} }`
@@ -193,7 +223,7 @@ describe('compiled JSONata', () => {
       '$map(a, function($v) { $v })',
       'a.b.c[0]',
       '**.x',
-      '$sum(a)',
+      '$max(a)',
       '$string',
       'a ~> $uppercase()',
       '$x',

@@ -446,15 +446,20 @@ function constantKeyObject(keys: string[], values: Evaluator[]): Evaluator {
   }
 }
 
-type Builtin = (a: unknown, b?: unknown, c?: unknown) => unknown
+type Builtin = (a: unknown, b?: unknown, c?: unknown, d?: unknown) => unknown
+
+/** `$toMillis`'s check that a timestamp without a picture is ISO 8601 (the reference's pattern). */
+const iso8601 = /^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$/
 
 /**
  * Parameter types from each function's reference signature: `s` string, `n` number, `x` any value,
- * `nsb` number, string or boolean, `sf` string or function. The reference checks every defined
- * argument against its signature before the function sees it (`$contains(true, missing)` is T0410,
- * not undefined), so compiled calls bail on any defined argument of another type.
+ * `nsb` number, string or boolean, `sf` string or function, `as` an array of strings or one string,
+ * `an` an array of numbers or one number, `a` any value including an array (the reference wraps a
+ * single value into an array). The reference checks every defined argument against its signature
+ * before the function sees it (`$contains(true, missing)` is T0410, not undefined), so compiled calls
+ * bail on any defined argument of another type.
  */
-type Param = 's' | 'n' | 'x' | 'nsb' | 'sf'
+type Param = 's' | 'n' | 'x' | 'nsb' | 'sf' | 'as' | 'an' | 'a'
 
 const builtins: Record<string, { params: readonly Param[]; optional?: number; call: Builtin }> = {
   number: {
@@ -547,6 +552,102 @@ const builtins: Record<string, { params: readonly Param[]; optional?: number; ca
       return Object.is(result, -0) ? 0 : result
     },
   },
+  pad: {
+    params: ['s', 'n', 's'],
+    optional: 1,
+    call: (s, w, ch) => {
+      if (s === undefined) return undefined
+      if (w === undefined) throw BAIL
+      const str = s as string
+      const char = ch === undefined || (ch as string).length === 0 ? ' ' : (ch as string)
+      const width = Math.trunc(w as number)
+      const padLength = Math.abs(width) - [...str].length
+      if (padLength <= 0) return str
+      // Huge paddings (and the reference's RangeError past the string length limit) are its work.
+      if (padLength > 1_000_000) throw BAIL
+      let padding = char.repeat(padLength)
+      if (char.length > 1) padding = [...padding].slice(0, padLength).join('')
+      return width > 0 ? str + padding : padding + str
+    },
+  },
+  join: {
+    params: ['as', 's'],
+    optional: 1,
+    call: (strs, separator) => {
+      if (strs === undefined) return undefined
+      const list = typeof strs === 'string' ? [strs] : (strs as string[])
+      return list.join(separator === undefined ? '' : (separator as string))
+    },
+  },
+  split: {
+    params: ['s', 'sf', 'n'],
+    optional: 1,
+    call: (s, separator, limit) => {
+      if (s === undefined) return undefined
+      // A missing separator, a matcher function or a negative limit: the reference decides (and errs).
+      if (typeof separator !== 'string' || (limit !== undefined && (limit as number) < 0)) throw BAIL
+      if (limit !== undefined && !((limit as number) > 0)) return []
+      return (s as string).split(separator, limit as number | undefined)
+    },
+  },
+  replace: {
+    params: ['s', 'sf', 'sf', 'n'],
+    optional: 1,
+    call: (s, pattern, replacement, limit) => {
+      if (s === undefined) return undefined
+      if (typeof pattern !== 'string' || pattern === '' || typeof replacement !== 'string') throw BAIL
+      if (limit !== undefined && (limit as number) < 0) throw BAIL
+      const str = s as string
+      if (limit !== undefined && !((limit as number) > 0)) return str
+      let result = ''
+      let position = 0
+      let count = 0
+      let index = str.indexOf(pattern, position)
+      while (index !== -1 && (limit === undefined || count < (limit as number))) {
+        result += str.substring(position, index) + replacement
+        position = index + pattern.length
+        count++
+        index = str.indexOf(pattern, position)
+      }
+      return result + str.substring(position)
+    },
+  },
+  count: {
+    params: ['a'],
+    call: (v) => (v === undefined ? 0 : Array.isArray(v) ? v.length : 1),
+  },
+  sum: {
+    params: ['an'],
+    call: (v) => {
+      if (v === undefined) return undefined
+      let total = 0
+      for (const n of Array.isArray(v) ? (v as number[]) : [v as number]) total += n
+      if (!Number.isFinite(total)) throw BAIL
+      return total
+    },
+  },
+  toMillis: {
+    params: ['s'],
+    call: (s) => {
+      if (s === undefined) return undefined
+      if (!iso8601.test(s as string)) throw BAIL
+      const millis = Date.parse(s as string)
+      if (Number.isNaN(millis)) throw BAIL
+      return millis
+    },
+  },
+  fromMillis: {
+    params: ['n'],
+    call: (n) => {
+      if (n === undefined) return undefined
+      const date = new Date(n as number)
+      const year = date.getUTCFullYear()
+      // The reference formats with the picture [Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001]Z, which
+      // is toISOString for the years 0–9999; other years (and invalid dates) are the reference's work.
+      if (!(year >= 0 && year <= 9999)) throw BAIL
+      return date.toISOString()
+    },
+  },
 }
 
 /** Whether a defined argument fits its parameter type; functions and arrays never do here. */
@@ -561,6 +662,12 @@ function fits(value: unknown, param: Param): boolean {
       return typeof value === 'string' || typeof value === 'boolean' || finiteNumber(value)
     case 'x':
       return typeof value !== 'function' && !Array.isArray(value)
+    case 'as':
+      return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+    case 'an':
+      return finiteNumber(value) || (Array.isArray(value) && value.every(finiteNumber))
+    case 'a':
+      return typeof value !== 'function'
     default: {
       const never: never = param
       throw new Error(`unknown parameter type ${String(never)}`)
@@ -582,7 +689,7 @@ function compileCall(node: Ast, bound: Set<string>): Evaluator {
     if (value !== undefined && !fits(value, params[index]!)) throw BAIL
     return value
   }
-  const [first, second, third] = args
+  const [first, second, third, fourth] = args
   switch (args.length) {
     case 1:
       return (c, r, f) => call(check(first!(c, r, f), 0))
@@ -591,6 +698,14 @@ function compileCall(node: Ast, bound: Set<string>): Evaluator {
     case 3:
       return (c, r, f) =>
         call(check(first!(c, r, f), 0), check(second!(c, r, f), 1), check(third!(c, r, f), 2))
+    case 4:
+      return (c, r, f) =>
+        call(
+          check(first!(c, r, f), 0),
+          check(second!(c, r, f), 1),
+          check(third!(c, r, f), 2),
+          check(fourth!(c, r, f), 3),
+        )
     default:
       return unsupported()
   }

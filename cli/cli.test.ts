@@ -94,6 +94,8 @@ describe('syncgraph command line', () => {
       syncgraph(['frobnicate']),
       syncgraph(['run', 'g.json', '--param', 'novalue']),
       syncgraph(['plan', 'g.json']),
+      syncgraph(['apply']),
+      syncgraph(['apply', 'plan.json', '--param', 'a=1']),
     ])
     expect(results.map((r) => [r.code, r.stderr.split('\n')[0]])).toMatchInlineSnapshot(`
       [
@@ -115,7 +117,15 @@ describe('syncgraph command line', () => {
         ],
         [
           2,
-          "syncgraph plan: not built yet (sync plans arrive with the sync nodes, issue 5)",
+          "g.json: no such file",
+        ],
+        [
+          2,
+          "syncgraph: apply needs a plan file: syncgraph apply <plan.json>",
+        ],
+        [
+          2,
+          "syncgraph: apply takes no --param: the plan holds the values it was made with",
         ],
       ]
     `)
@@ -321,7 +331,9 @@ describe('syncgraph command line', () => {
       0,
       '  expression (node "rich" $.expression): compiled\ngraph.json: valid\n',
     ])
-    const slowDir = await graphDir(pipeline({ filter: '$sum([1..10]) > 0' }), { 'people.csv': people })
+    const slowDir = await graphDir(pipeline({ filter: '$sum($map([1..10], function($v) { $v })) > 0' }), {
+      'people.csv': people,
+    })
     const slow = await syncgraph(['validate', 'graph.json', '--json'], { dir: slowDir })
     expect(JSON.parse(slow.stdout)).toMatchObject({
       valid: true,
@@ -350,9 +362,12 @@ describe('syncgraph command line', () => {
 
   test('Ctrl-C cancels the run: status cancelled, exit 1', async () => {
     const rows = Array.from({ length: 50_000 }, (_, i) => `${i},First${i},Last${i},${i * 7}`).join('\n')
-    const dir = await graphDir(pipeline({ filter: '$sum([1..2000]) > 0 and $number(salary) >= 0' }), {
-      'people.csv': `id,first,last,salary\n${rows}\n`,
-    })
+    const dir = await graphDir(
+      pipeline({ filter: '$sum($map([1..200], function($v) { $v })) > 0 and $number(salary) >= 0' }),
+      {
+        'people.csv': `id,first,last,salary\n${rows}\n`,
+      },
+    )
     let sent = false
     const result = await syncgraph(['run', 'graph.json', '--json'], {
       dir,

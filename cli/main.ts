@@ -1,10 +1,20 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { analyzeGraph, GraphError, type Issue, type RunSummary } from '../engine/index.ts'
+import {
+  analyzeGraph,
+  GraphError,
+  serializeError,
+  SyncgraphError,
+  type Issue,
+  type RunEvent,
+  type RunSummary,
+} from '../engine/index.ts'
+import { SYNC_ACTIONS, type PlanDocument, type ResultRow } from '../engine/sync/index.ts'
 import { catalog } from '../nodes/index.ts'
 import { jsonataCheck } from './jsonata-check.ts'
 import { createProgressView } from './progress-view.ts'
 import { GraphFileError, readGraphFile, runGraphFile } from './run-file.ts'
+import { applyPlanFile, planGraphFile, writePlanFile } from './sync-file.ts'
 
 /** Exit codes (DESIGN.md §5): 0 success, 1 failed or cancelled run, 2 invalid graph, file or arguments. */
 export const EXIT_OK = 0
@@ -26,8 +36,15 @@ Commands:
                                              any issue is an error
   jsonata-check <suite-dir> [--json]         Run a JSONata test suite folder through the compiler
                                              (with fallback); exit 1 if any case fails
-  plan <graph.json> [--out plan.json]        Compute a sync plan (not built yet)
-  apply <plan.json>                          Apply a sync plan (not built yet)
+  plan <graph.json> [--param k=v]… [--out plan.json] [--json]
+                                             Compute the plan of every sync node (what each would
+                                             create, update, rename, move, de-provision) and write
+                                             the plan document to --out (stdout without it);
+                                             nothing is written to any destination
+  apply <plan.json> [--graph graph.json] [--json]
+                                             Apply exactly that plan; refused (exit 2) when the
+                                             graph changed since, or (exit 1) when a plan is over a
+                                             threshold, both before any write
   serve [--port N] [--host H] [--data-dir D] [--files-dir F]
                                              Start the server and editor (what npm start runs)
 
@@ -83,11 +100,11 @@ export async function main(
       case 'jsonata-check':
         return await jsonataCheck(oneFile(command, rest, 'suite folder'), values.json ?? false, io.stdout)
       case 'plan':
+        return await planCommand(oneFile(command, rest), parseParams(values.param ?? []), values, io)
       case 'apply':
-        io.stderr.write(
-          `syncgraph ${command}: not built yet (sync plans arrive with the sync nodes, issue 5)\n`,
-        )
-        return EXIT_INVALID
+        if ((values.param ?? []).length > 0)
+          throw new UsageError('apply takes no --param: the plan holds the values it was made with')
+        return await applyCommand(oneFile(command, rest, 'plan file'), values, io)
       case 'serve':
         io.stderr.write('syncgraph serve: start it through bin/syncgraph.js (npx syncgraph serve)\n')
         return EXIT_INVALID
@@ -130,6 +147,7 @@ function parse(argv: readonly string[]) {
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       out: { type: 'string' },
+      graph: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -137,7 +155,8 @@ function parse(argv: readonly string[]) {
 }
 
 function oneFile(command: string, rest: string[], what = 'graph file'): string {
-  const placeholder = what === 'graph file' ? '<graph.json>' : '<folder>'
+  const placeholder =
+    what === 'graph file' ? '<graph.json>' : what === 'plan file' ? '<plan.json>' : '<folder>'
   if (rest.length === 0)
     throw new UsageError(`${command} needs a ${what}: syncgraph ${command} ${placeholder}`)
   if (rest.length > 1)
@@ -196,6 +215,135 @@ async function runCommand(
   view.finish(summary)
   if (flags.json) io.stdout.write(`${JSON.stringify(jsonSummary(summary))}\n`)
   return summary.status === 'succeeded' ? EXIT_OK : EXIT_RUN_FAILED
+}
+
+/** Log lines of a plan or apply: warnings and errors always, info with --verbose. */
+function syncLog(io: CliIo, verbose: boolean) {
+  return (event: RunEvent) => {
+    if (event.type !== 'log') return
+    if (event.level === 'debug' || (event.level === 'info' && !verbose)) return
+    io.stderr.write(
+      `  ${event.level} ${event.nodeId === undefined ? '' : `(node "${event.nodeId}") `}${event.message}\n`,
+    )
+  }
+}
+
+/** A failure while planning or applying (unreachable server, bad credentials, failed upstream run): exit 1. */
+function syncFailure(command: string, error: unknown, json: boolean | undefined, io: CliIo): number {
+  if (!(error instanceof SyncgraphError) || error instanceof GraphError) throw error
+  const place = error.nodeId === undefined ? '' : ` (node "${error.nodeId}")`
+  io.stderr.write(`syncgraph ${command}${place}: ${error.code}: ${error.message}\n`)
+  if (json) io.stdout.write(`${JSON.stringify({ status: 'failed', errors: [serializeError(error)] })}\n`)
+  return EXIT_RUN_FAILED
+}
+
+/** `  node "dir" (ldap.sync): 3 create, 1 update, 10 none`, one line per plan, with threshold verdicts. */
+export function describePlanDocument(document: PlanDocument): string {
+  if (document.plans.length === 0) return '  the graph has no sync node: nothing to plan'
+  return document.plans
+    .map((plan) => {
+      const counts = SYNC_ACTIONS.filter((a) => plan.counts[a] > 0)
+        .map((a) => `${plan.counts[a]} ${a}`)
+        .join(', ')
+      const line = `  node "${plan.nodeId}" (${plan.type}): ${counts || 'nothing in scope'}`
+      return plan.thresholds.exceeded
+        ? `${line}\n    over a threshold, apply will refuse: ${plan.thresholds.message ?? ''}`
+        : line
+    })
+    .join('\n')
+}
+
+async function planCommand(
+  file: string,
+  params: Record<string, string>,
+  flags: { out?: string; json?: boolean; verbose?: boolean },
+  io: CliIo,
+): Promise<number> {
+  let document: PlanDocument
+  try {
+    document = await planGraphFile(file, {
+      params,
+      onEvent: syncLog(io, flags.verbose ?? false),
+      onIssues: (issues) => io.stderr.write(`${formatIssues(issues)}\n`),
+    })
+  } catch (error) {
+    return syncFailure('plan', error, flags.json, io)
+  }
+  io.stderr.write(`Plan of "${document.graphName}" (${file}):\n${describePlanDocument(document)}\n`)
+  if (flags.out === undefined) {
+    io.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+    return EXIT_OK
+  }
+  await writePlanFile(flags.out, document)
+  io.stderr.write(`Wrote ${flags.out}; apply it with: syncgraph apply ${flags.out}\n`)
+  if (flags.json) io.stdout.write(`${JSON.stringify(planSummary(document, flags.out))}\n`)
+  return EXIT_OK
+}
+
+/** The `plan --out … --json` summary: counts and threshold verdict per sync node. */
+function planSummary(document: PlanDocument, out: string) {
+  return {
+    status: 'planned',
+    out,
+    graphHash: document.graphHash,
+    nodes: Object.fromEntries(
+      document.plans.map((p) => [p.nodeId, { type: p.type, counts: p.counts, thresholds: p.thresholds }]),
+    ),
+  }
+}
+
+async function applyCommand(
+  file: string,
+  flags: { graph?: string; json?: boolean; verbose?: boolean },
+  io: CliIo,
+): Promise<number> {
+  let applied: Awaited<ReturnType<typeof applyPlanFile>>
+  try {
+    applied = await applyPlanFile(file, {
+      ...(flags.graph === undefined ? {} : { graphFile: flags.graph }),
+      onEvent: syncLog(io, flags.verbose ?? false),
+      onIssues: (issues) => io.stderr.write(`${formatIssues(issues)}\n`),
+    })
+  } catch (error) {
+    if (error instanceof GraphError && error.code === 'PLAN_STALE') {
+      throw new GraphError('PLAN_STALE', `${file}: ${error.message}; nothing was written`)
+    }
+    return syncFailure('apply', error, flags.json, io)
+  }
+  const nodes = Object.fromEntries(
+    Object.entries(applied.results).map(([id, rows]) => [id, outcomeCounts(rows)]),
+  )
+  const lines = Object.entries(nodes).map(
+    ([id, counts]) =>
+      `  node "${id}": ${
+        Object.entries(counts)
+          .map(([o, n]) => `${n} ${o}`)
+          .join(', ') || 'nothing to do'
+      }`,
+  )
+  const failures = Object.values(applied.results)
+    .flat()
+    .filter((r) => r.outcome === 'failed')
+  const shown = failures
+    .slice(0, 20)
+    .map((r) => `    failed ${r.action} ${r.dn}: ${r.error?.code ?? ''} ${r.error?.message ?? ''}`)
+  if (failures.length > shown.length) shown.push(`    … and ${failures.length - shown.length} more`)
+  const status = applied.failed > 0 ? 'failed' : 'succeeded'
+  io.stderr.write(
+    `${applied.failed > 0 ? 'Applied with failures' : 'Applied'} ${file} to "${applied.document.graphName}" (${applied.writes} write(s)):\n${[...lines, ...shown].join('\n')}\n`,
+  )
+  if (flags.json) {
+    io.stdout.write(
+      `${JSON.stringify({ status, writes: applied.writes, failed: applied.failed, nodes, failures })}\n`,
+    )
+  }
+  return applied.failed > 0 ? EXIT_RUN_FAILED : EXIT_OK
+}
+
+function outcomeCounts(rows: readonly ResultRow[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const r of rows) out[r.outcome] = (out[r.outcome] ?? 0) + 1
+  return out
 }
 
 /** The `--json` summary (DESIGN.md §5). */

@@ -225,7 +225,12 @@ describe('runGraph', () => {
         settings: { batchSize: 50, workers: 2 },
         nodes: [
           { id: 'src', type: 'test.values', config: { count: 100_000 } },
-          { id: 'e', type: 'test.eval', version: 2, config: { expression: '$sum([1..20000])' } },
+          {
+            id: 'e',
+            type: 'test.eval',
+            version: 2,
+            config: { expression: '$sum($map([1..2000], function($v) { $v }))' },
+          },
           { id: 'out', type: 'test.collect', config: {} },
         ],
         edges: [

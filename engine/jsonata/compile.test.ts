@@ -118,7 +118,9 @@ function expression(r: ReturnType<typeof prng>, depth: number, vars: string[]): 
   }
   if (roll < 0.75) return r.next() < 0.5 ? `(${sub()} ? ${sub()} : ${sub()})` : `(${sub()} ? ${sub()})`
   if (roll < 0.8) return `-(${sub()})`
-  if (roll < 0.86) return `[${sub()}, ${r.next() < 0.3 ? `[${sub()}]` : sub()}]`
+  if (roll < 0.83) return `[${sub()}, ${r.next() < 0.3 ? `[${sub()}]` : sub()}]`
+  if (roll < 0.86)
+    return `[${r.pick(['0', '1', '-2', '3.5', sub()])}..${r.pick(['0', '3', '-1', '2.5', sub()])}${r.next() < 0.4 ? `, ${sub()}` : ''}]`
   if (roll < 0.93) return `{ "k": ${sub()}, ${r.next() < 0.3 ? sub() : '"k2"'}: ${sub()} }`
   const name = r.pick(['v', 'w'])
   return `($${name} := ${sub()}; ${expression(r, depth - 1, [...vars, name])})`

@@ -367,14 +367,23 @@ function compileUnary(node: Ast, bound: Set<string>): Evaluator {
       }
     }
     case '[': {
-      const items = (node.expressions as Ast[]).map((e) => ({
-        nested: e.type === 'unary' && e.value === '[',
-        evaluate: compileNode(e, bound),
-      }))
+      const items = (node.expressions as Ast[]).map((e) =>
+        e.type === 'binary' && e.value === '..'
+          ? { nested: false, range: compileRange(e, bound), evaluate: undefined }
+          : {
+              nested: e.type === 'unary' && e.value === '[',
+              range: undefined,
+              evaluate: compileNode(e, bound),
+            },
+      )
       return (c, r, f) => {
         const result: unknown[] = []
         for (const item of items) {
-          const value = item.evaluate(c, r, f)
+          if (item.range !== undefined) {
+            item.range(c, r, f, result)
+            continue
+          }
+          const value = item.evaluate!(c, r, f)
           if (value === undefined) continue
           if (Array.isArray(value) && !item.nested) throw BAIL
           result.push(value)
@@ -426,6 +435,32 @@ function compileUnary(node: Ast, bound: Set<string>): Evaluator {
     }
     default:
       return unsupported()
+  }
+}
+
+/** Largest range compiled code builds; longer ones (up to the reference's 10,000,000) are the reference's work. */
+const MAX_RANGE = 100_000
+
+/** `lhs..rhs` inside an array constructor: appends the integers to the array being built. */
+function compileRange(
+  node: Ast,
+  bound: Set<string>,
+): (c: unknown, r: unknown, f: Frame, into: unknown[]) => void {
+  checkKeys(node)
+  const lhs = compileNode(node.lhs as Ast, bound)
+  const rhs = compileNode(node.rhs as Ast, bound)
+  return (c, r, f, into) => {
+    const from = lhs(c, r, f)
+    const to = rhs(c, r, f)
+    // Non-integer bounds are T2003 / T2004 in the reference.
+    if (from !== undefined && !Number.isInteger(from)) throw BAIL
+    if (to !== undefined && !Number.isInteger(to)) throw BAIL
+    if (from === undefined || to === undefined) return
+    const a = from as number
+    const b = to as number
+    if (a > b) return
+    if (b - a >= MAX_RANGE) throw BAIL
+    for (let i = a; i <= b; i++) into.push(i)
   }
 }
 

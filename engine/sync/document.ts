@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
+import { z } from 'zod'
 import { createConnectionResolver } from '../connections.ts'
 import type { Catalog, ConnectionResolver, FileResolver, NodeLog } from '../define-node.ts'
-import { GraphError, NodeRunError } from '../errors.ts'
+import { ConnectorError, GraphError, NodeRunError } from '../errors.ts'
 import { createFileResolver } from '../files.ts'
 import { bindParams, parseGraph, type Graph } from '../graph.ts'
 import type { RunEvent } from '../progress.ts'
@@ -39,7 +40,51 @@ export interface PlanDocument {
   graphHash: string
   params: Record<string, unknown>
   createdAt: string
+  /** Where the graph was read from, when it came from a file (`syncgraph plan` records it). */
+  graphFile?: string
   plans: Plan[]
+}
+
+const planShape = z.looseObject({
+  format: z.literal('syncgraph-plan'),
+  version: z.literal(1),
+  nodeId: z.string().min(1),
+  type: z.string().min(1),
+  thresholds: z.looseObject({ exceeded: z.boolean() }),
+  items: z.array(
+    z.looseObject({
+      dn: z.string(),
+      action: z.string(),
+      changes: z.array(
+        z.looseObject({ attribute: z.string(), op: z.string(), values: z.array(z.unknown()) }),
+      ),
+    }),
+  ),
+})
+
+const planDocumentShape = z.looseObject({
+  format: z.literal('syncgraph-plan-document'),
+  version: z.literal(1),
+  graphName: z.string(),
+  graphHash: z.string().regex(/^[0-9a-f]{64}$/),
+  params: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  graphFile: z.string().optional(),
+  plans: z.array(planShape),
+})
+
+/** Check that a value read from a file or request is a plan document; throws PLAN_INVALID saying where not. */
+export function parsePlanDocument(value: unknown): PlanDocument {
+  const parsed = planDocumentShape.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const where = issue.path.length === 0 ? '' : ` at ${issue.path.map(String).join('.')}`
+    throw new GraphError(
+      'PLAN_INVALID',
+      `not a Syncgraph plan document (format syncgraph-plan-document, version 1)${where}: ${issue.message}`,
+    )
+  }
+  return parsed.data as unknown as PlanDocument
 }
 
 export interface GraphSyncOptions {
@@ -180,12 +225,7 @@ export async function applyPlanDocument(
   graph: unknown,
   options: GraphSyncOptions,
 ): Promise<{ results: Record<string, ResultRow[]>; writes: number; failed: number }> {
-  if (document.format !== 'syncgraph-plan-document' || document.version !== 1) {
-    throw new GraphError(
-      'PLAN_INVALID',
-      'not a Syncgraph plan document (format syncgraph-plan-document, version 1)',
-    )
-  }
+  parsePlanDocument(document)
   const params = options.params ?? document.params
   if (graphHash(graph, params) !== document.graphHash) {
     throw new GraphError(
@@ -195,6 +235,18 @@ export async function applyPlanDocument(
   }
   const bound = boundGraph(graph, params)
   const drivers = new Map(options.drivers.map((d) => [d.type, d]))
+  // Every plan is checked before the first write, so a refusal writes nothing anywhere.
+  for (const plan of document.plans) {
+    if (!drivers.has(plan.type))
+      throw new GraphError('UNKNOWN_NODE_TYPE', `No sync driver for ${plan.type}`, { nodeId: plan.nodeId })
+    if (plan.thresholds.exceeded) {
+      throw new ConnectorError(
+        'THRESHOLD_EXCEEDED',
+        `node "${plan.nodeId}": ${plan.thresholds.message ?? 'the plan is over a threshold; nothing was written'}`,
+        { nodeId: plan.nodeId },
+      )
+    }
+  }
   const results: Record<string, ResultRow[]> = {}
   let writes = 0
   let failed = 0

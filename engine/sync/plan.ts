@@ -39,12 +39,22 @@ export interface AttributeRule {
   flow?: Flow
   /** What an empty source value means: clear the attribute, or keep what is there. */
   empty?: 'clear' | 'keep'
+  /**
+   * The values to write from what the object holds and the source values (e.g. one flag of a bit
+   * field); `have` is empty on create. Throw to put the object in error.
+   */
+  combine?(have: SyncValue[], want: SyncValue[]): SyncValue[]
 }
 
 export type Deprovision =
   | { action: 'none' }
   | { action: 'delete' }
-  | { action: 'disable'; attributes: Record<string, SyncValue[]> }
+  | {
+      action: 'disable'
+      attributes: Record<string, SyncValue[]>
+      /** Per object instead of `attributes`, from what it holds (e.g. one flag of a bit field). */
+      valuesFor?(read: (attribute: string) => SyncValue[]): Record<string, SyncValue[]>
+    }
   | { action: 'move'; container: string }
 
 export interface TargetObject {
@@ -226,7 +236,8 @@ function planCreate(input: PlanInput, row: Row, base: ItemBase, norm: Norm): Pla
   }
   for (const [attribute, values] of Object.entries(input.createAttributes ?? {})) merge(attribute, values)
   for (const [attribute, rule] of Object.entries(input.attributes)) {
-    merge(attribute, toValues(row[rule.source ?? attribute]))
+    const want = toValues(row[rule.source ?? attribute])
+    merge(attribute, rule.combine === undefined ? want : rule.combine([], want))
   }
   if (dn !== '') {
     for (const [attribute, values] of Object.entries(input.naming?.impliedAttributes?.(dn) ?? {}))
@@ -273,7 +284,8 @@ function planUpdate(input: PlanInput, row: Row, target: TargetObject, base: Item
     if (flow === 'createOnly') continue
     const have = current(attribute)
     if (flow === 'ifEmpty' && have.length > 0) continue
-    const want = toValues(row[rule.source ?? attribute])
+    const given = toValues(row[rule.source ?? attribute])
+    const want = rule.combine === undefined ? given : rule.combine(have, given)
     const found = diffValues(
       attribute,
       have,
@@ -355,7 +367,7 @@ function planDeprovision(input: PlanInput, target: TargetObject, norm: Norm): Pl
       const changes: AttributeChange[] = []
       const before: Record<string, SyncValue[]> = {}
       const after: Record<string, SyncValue[]> = {}
-      for (const [attribute, values] of Object.entries(d.attributes)) {
+      for (const [attribute, values] of Object.entries(d.valuesFor?.(read) ?? d.attributes)) {
         const have = read(attribute)
         const found = diffValues(attribute, have, values, 'clear', false, norm)
         if (found.length === 0) continue

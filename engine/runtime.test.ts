@@ -304,6 +304,33 @@ describe('runGraph', () => {
     })
   })
 
+  it('lets the event loop turn while a source that never waits on I/O streams', async () => {
+    // test.values and test.collect never touch I/O: without the engine yielding, no timer would fire
+    // until the run ended (no progress, no HTTP or WebSocket work on the server, no Ctrl-C).
+    let ticks = 0
+    const timer = setInterval(() => (ticks += 1), 10)
+    const events: RunEvent[] = []
+    const summary = await run(
+      {
+        syncgraph: 1,
+        settings: { batchSize: 100, workers: 0 },
+        nodes: [
+          { id: 'src', type: 'test.values', config: { count: 400_000 } },
+          { id: 'out', type: 'test.collect', config: {} },
+        ],
+        edges: [{ from: 'src', to: 'out' }],
+      },
+      { onEvent: (e) => events.push(e), progressIntervalMs: 50 },
+    )
+    clearInterval(timer)
+    expect(summary.status).toBe('succeeded')
+    // Loose bounds (a loaded machine delays timers), but a held loop gives 0 ticks and 2 events.
+    expect(ticks).toBeGreaterThanOrEqual(Math.floor(summary.durationMs / 100))
+    const progress = events.filter((e) => e.type === 'progress').length
+    expect(progress).toBeGreaterThanOrEqual(Math.floor(summary.durationMs / 200) + 2)
+    expect(summary.durationMs).toBeGreaterThan(200)
+  })
+
   it('stops a runaway expression with an error naming the node: time and depth limits', async () => {
     const graph = (expression: string) => ({
       syncgraph: 1,

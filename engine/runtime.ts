@@ -34,10 +34,13 @@ import {
   type RunSummary,
 } from './progress.ts'
 import { BatchQueue, mergeStreams } from './queue.ts'
+import type { NodeRunState, RunStateStore } from './run-state.ts'
 import { processBatch } from './row-batch.ts'
 import type { Batch, OnRowError, Row } from './types.ts'
 import { analyzeGraph, hasErrors } from './validate.ts'
 
+/** Longest stretch (ms) a run keeps the event loop before letting timers, I/O and other work in. */
+const SLICE_MS = 20
 export interface RunOptions {
   catalog: Catalog
   /** Values for the graph's parameters; unset ones take their defaults. */
@@ -56,6 +59,8 @@ export interface RunOptions {
   targets?: readonly string[]
   /** Sees every batch a node sends on a port, e.g. to collect a preview. */
   onBatch?: (nodeId: string, port: string, batch: Batch) => void
+  /** Where nodes keep values across runs of this graph (a SQL watermark); saved only when the run succeeds. */
+  state?: RunStateStore
 }
 
 /** Row errors kept per node in the summary; the rest are counted. */
@@ -117,7 +122,10 @@ class Run {
   private readonly files: FileResolver
   private readonly connections: ConnectionResolver
   private pool: WorkerPool | undefined
+  private lastTurn = performance.now()
   private ownsPool = false
+  private kept: Record<string, unknown> | undefined
+  private readonly staged = new Map<string, unknown>()
 
   constructor(
     private readonly graph: Graph,
@@ -194,6 +202,7 @@ class Run {
     }, interval)
     timer.unref()
     try {
+      this.kept = await this.options.state?.load()
       this.pool = this.options.pool ?? this.makePool()
       this.emit({ type: 'progress', snapshot: this.snapshot() })
       await Promise.all([...this.instances.values()].map((inst) => this.drive(inst)))
@@ -203,6 +212,17 @@ class Run {
       if (this.ownsPool) await this.pool?.close()
     }
     if (this.status === 'running') this.status = 'succeeded'
+    if (this.status === 'succeeded' && this.staged.size > 0 && this.options.state !== undefined) {
+      try {
+        await this.options.state.save(Object.fromEntries(this.staged))
+      } catch (error) {
+        this.status = 'failed'
+        this.errors.unshift({
+          code: 'STATE_SAVE_FAILED',
+          message: `the run's state was not saved: ${errorMessage(error)}`,
+        })
+      }
+    }
     const finished = performance.now()
     const summary: RunSummary = {
       ...this.snapshot(),
@@ -263,6 +283,7 @@ class Run {
       files: this.files,
       connections: this.connections,
       onCleanup: (release) => cleanups.push(release),
+      ...(this.kept === undefined ? {} : { runState: this.nodeState(inst.node.id, this.kept) }),
     }
     let generator: AsyncGenerator<Outputs, void, undefined> | undefined
     try {
@@ -288,6 +309,7 @@ class Run {
         inst.stats.busyMs += performance.now() - t0 - (inst.waitMs - w0)
         if (next.done) break
         await this.deliver(inst, next.value)
+        await this.shareTheLoop()
       }
       await this.deliver(inst, {})
       inst.stats.status = 'succeeded'
@@ -305,6 +327,25 @@ class Run {
           this.log('warn', `cleanup failed: ${errorMessage(error)}`, inst.node.id)
         }
       }
+    }
+  }
+
+  /**
+   * Let the event loop turn at least every SLICE_MS. Batches move on promises alone, so a graph whose
+   * source never waits on I/O (better-sqlite3, an in-memory source, a cached file) would otherwise
+   * hold the thread for the whole run: no progress timer, no HTTP request or WebSocket message of
+   * the server, no Ctrl-C. One clock for the run, since all its nodes share the thread.
+   */
+  private async shareTheLoop(): Promise<void> {
+    if (performance.now() - this.lastTurn < SLICE_MS) return
+    await new Promise((resolve) => setImmediate(resolve))
+    this.lastTurn = performance.now()
+  }
+
+  private nodeState(nodeId: string, kept: Record<string, unknown>): NodeRunState {
+    return {
+      get: (key) => kept[`${nodeId}/${key}`],
+      set: (key, value) => void this.staged.set(`${nodeId}/${key}`, value),
     }
   }
 

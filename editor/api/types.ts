@@ -89,6 +89,8 @@ export interface StoredGraph {
 export interface ValidateResult {
   issues: Issue[]
   columns: Record<string, Record<string, string[] | null>>
+  /** Each JSONata expression and whether it runs compiled to JavaScript or on the interpreter. */
+  expressions: { nodeId: string; path: string; compiled: boolean }[]
 }
 
 export interface PreviewResult {

@@ -9,7 +9,7 @@ import {
   type FinalConnectionState,
   type IsValidConnection,
 } from '@xyflow/react'
-import { useCallback, useEffect, type DragEvent } from 'react'
+import { useCallback, useEffect, useState, type DragEvent } from 'react'
 import { useEditor } from '../store/editor-store.ts'
 import type { SgEdge, SgNode } from '../store/graph-model.ts'
 import { CountEdge } from './count-edge.tsx'
@@ -20,6 +20,8 @@ const nodeTypes = { sg: GraphNode }
 const edgeTypes = { count: CountEdge }
 const defaultEdgeOptions = { type: 'count' as const }
 const proOptions = { hideAttribution: true }
+/** Above this many edges, running edges are drawn dashed but not animated. */
+const MANY_EDGES = 40
 
 const miniMapColor = (node: SgNode): string => {
   const info = useEditor.getState().catalog[node.data.type]
@@ -36,6 +38,9 @@ export function Canvas() {
   const hint = useEditor((s) => s.hint)
   const clearHint = useEditor((s) => s.clearHint)
   const flow = useReactFlow<SgNode, SgEdge>()
+  // Fit the view to the graph it opened with. An empty graph keeps the plain viewport: React Flow would
+  // otherwise fit to the first node dropped and move it away from where it was dropped.
+  const [fitOnOpen] = useState(() => useEditor.getState().nodes.length > 0)
 
   const isValidConnection = useCallback<IsValidConnection<SgEdge>>(
     (connection) => useEditor.getState().connectionProblem(connection) === undefined,
@@ -78,7 +83,11 @@ export function Canvas() {
   }, [hint, clearHint])
 
   return (
-    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+    <div
+      className={`canvas${edges.length > MANY_EDGES ? ' canvas-many' : ''}`}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+    >
       <ReactFlow<SgNode, SgEdge>
         nodes={nodes}
         edges={edges}
@@ -96,7 +105,7 @@ export function Canvas() {
         onlyRenderVisibleElements={nodes.length > 120}
         minZoom={0.1}
         maxZoom={2}
-        fitView
+        fitView={fitOnOpen}
         fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
         proOptions={proOptions}
         connectionRadius={28}

@@ -40,7 +40,7 @@ export const GraphNode = memo(function GraphNode({ id, data, selected }: NodePro
 
   return (
     <div
-      className={`sg-node cat-${category}${selected ? ' selected' : ''}${errors.length ? ' has-errors' : ''}${status ? ` run-${status}` : ''}`}
+      className={`sg-node cat-${category}${selected ? ' selected' : ''}${errors.length ? ' has-errors' : ''}${stats ? ' has-stats' : ''}${status ? ` run-${status}` : ''}`}
       data-testid={`node-${id}`}
       aria-label={`${info?.title ?? data.type} node ${id}`}
     >

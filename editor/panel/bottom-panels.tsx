@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'react'
+import { memo, useCallback, useEffect, useState } from 'react'
 import { api, errorText } from '../api/client.ts'
 import type { NodeStats, PreviewResult, Row, RunDetail, RunListItem, SerializedError } from '../api/types.ts'
 import { formatDate, formatDuration, formatNumber } from '../lib/files.ts'
-import { currentDocument, previewBlocker, useEditor } from '../store/editor-store.ts'
+import { previewBlocker, previewDocument, useEditor } from '../store/editor-store.ts'
 import { useRun } from '../store/run-store.ts'
 import { Icon } from '../ui/icons.tsx'
 import { DataTable, inferColumns } from './data-table.tsx'
@@ -45,7 +45,7 @@ export function PreviewPanel({ nodeId }: { nodeId: string }) {
     setError(null)
     const timer = setTimeout(() => {
       api
-        .preview({ graph: currentDocument(), nodeId, port, limit: 100 }, controller.signal)
+        .preview({ graph: previewDocument(nodeId), nodeId, port, limit: 100 }, controller.signal)
         .then((r) => {
           setResult(r)
           setLoading(false)
@@ -143,6 +143,9 @@ function ErrorList({
   )
 }
 
+/** Rows drawn before "Show all": a table of hundreds of nodes re-rendered on every progress update blocks the page. */
+const STATS_ROWS = 50
+
 function StatsTable({
   nodes,
   onFocusNode,
@@ -152,57 +155,84 @@ function StatsTable({
   onFocusNode: (id: string) => void
   onRejected?: (nodeId: string) => void
 }) {
+  const [all, setAll] = useState(false)
+  const entries = Object.entries(nodes)
+  const shown = all ? entries : entries.slice(0, STATS_ROWS)
   return (
-    <table className="table" aria-label="Rows per node">
-      <thead>
-        <tr>
-          <th>Node</th>
-          <th>Type</th>
-          <th>Status</th>
-          <th className="num">Rows in</th>
-          <th className="num">Rows out</th>
-          <th className="num">Rejected</th>
-          <th className="num">Errors</th>
-          <th className="num">Rows/s</th>
-          <th className="num">Busy</th>
-        </tr>
-      </thead>
-      <tbody>
-        {Object.entries(nodes).map(([id, s]) => (
-          <tr key={id} data-testid={`run-row-${id}`}>
-            <td>
-              <button className="link-button mono" onClick={() => onFocusNode(id)}>
-                {id}
-              </button>
-            </td>
-            <td className="faint">{s.type}</td>
-            <td>
-              <StatusBadge status={s.status} />
-            </td>
-            <td className="num">{formatNumber(s.rowsIn)}</td>
-            <td className="num">{formatNumber(s.rowsOut)}</td>
-            <td className="num">
-              {s.rowsRejected > 0 && onRejected ? (
-                <button
-                  className="link-button"
-                  onClick={() => onRejected(id)}
-                  aria-label={`View rejected rows of ${id}`}
-                >
-                  {formatNumber(s.rowsRejected)}
-                </button>
-              ) : (
-                formatNumber(s.rowsRejected)
-              )}
-            </td>
-            <td className="num">{formatNumber(s.errors)}</td>
-            <td className="num">{formatNumber(Math.round(s.rowsPerSec))}</td>
-            <td className="num">{formatDuration(s.busyMs)}</td>
+    <>
+      <table className="table" aria-label="Rows per node">
+        <thead>
+          <tr>
+            <th>Node</th>
+            <th>Type</th>
+            <th>Status</th>
+            <th className="num">Rows in</th>
+            <th className="num">Rows out</th>
+            <th className="num">Rejected</th>
+            <th className="num">Errors</th>
+            <th className="num">Rows/s</th>
+            <th className="num">Busy</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {shown.map(([id, s]) => (
+            <StatsRow key={id} id={id} stats={s} onFocusNode={onFocusNode} onRejected={onRejected} />
+          ))}
+        </tbody>
+      </table>
+      {shown.length < entries.length && (
+        <button className="btn btn-sm" onClick={() => setAll(true)}>
+          Show all {entries.length} nodes
+        </button>
+      )}
+    </>
   )
 }
+
+/** One node's row; the run store keeps a node's stats object while it is unchanged, so the row skips rendering. */
+const StatsRow = memo(function StatsRow({
+  id,
+  stats: s,
+  onFocusNode,
+  onRejected,
+}: {
+  id: string
+  stats: NodeStats
+  onFocusNode: (id: string) => void
+  onRejected: ((nodeId: string) => void) | undefined
+}) {
+  return (
+    <tr data-testid={`run-row-${id}`}>
+      <td>
+        <button className="link-button mono" onClick={() => onFocusNode(id)}>
+          {id}
+        </button>
+      </td>
+      <td className="faint">{s.type}</td>
+      <td>
+        <StatusBadge status={s.status} />
+      </td>
+      <td className="num">{formatNumber(s.rowsIn)}</td>
+      <td className="num">{formatNumber(s.rowsOut)}</td>
+      <td className="num">
+        {s.rowsRejected > 0 && onRejected ? (
+          <button
+            className="link-button"
+            onClick={() => onRejected(id)}
+            aria-label={`View rejected rows of ${id}`}
+          >
+            {formatNumber(s.rowsRejected)}
+          </button>
+        ) : (
+          formatNumber(s.rowsRejected)
+        )}
+      </td>
+      <td className="num">{formatNumber(s.errors)}</td>
+      <td className="num">{formatNumber(Math.round(s.rowsPerSec))}</td>
+      <td className="num">{formatDuration(s.busyMs)}</td>
+    </tr>
+  )
+})
 
 /** The current run: status, live per-node counters, errors linked to their node, and the log. */
 export function RunPanel({
@@ -213,6 +243,11 @@ export function RunPanel({
   onRejected: (runId: string, nodeId: string) => void
 }) {
   const run = useRun()
+  const runId = run.runId
+  const rejectedOfRun = useCallback(
+    (nodeId: string) => runId && onRejected(runId, nodeId),
+    [runId, onRejected],
+  )
   if (!run.runId) return <div className="empty">No run yet. Press Run (or Ctrl+Enter) to run the graph.</div>
   return (
     <div className="panel-body">
@@ -224,11 +259,7 @@ export function RunPanel({
         <span className="muted">{formatDuration(run.elapsedMs)}</span>
       </div>
       <ErrorList errors={run.errors} onFocusNode={onFocusNode} />
-      <StatsTable
-        nodes={run.nodes}
-        onFocusNode={onFocusNode}
-        onRejected={(nodeId) => onRejected(run.runId!, nodeId)}
-      />
+      <StatsTable nodes={run.nodes} onFocusNode={onFocusNode} onRejected={rejectedOfRun} />
       {run.logs.length > 0 && (
         <details className="log">
           <summary>Log ({run.logs.length})</summary>

@@ -51,6 +51,7 @@ function NodeInspectorBody({
 }) {
   const info = useEditor((s) => s.catalog[node.data.type])
   const issues = useEditor((s) => s.issuesByNode[node.id] ?? emptyIssues)
+  const expressions = useEditor((s) => s.expressions)
   const columns = useEditor((s) => s.columns)
   const edges = useEditor((s) => s.edges)
   const graphPolicy = useEditor((s) => s.meta.settings.onRowError ?? 'fail')
@@ -72,6 +73,7 @@ function NodeInspectorBody({
       nodeType: node.data.type,
       issues,
       columnsFor: (port) => upstreamColumns(useEditor.getState(), node.id, port),
+      compiledAt: (path) => expressions.find((e) => e.nodeId === node.id && e.path === path)?.compiled,
       files,
       connections,
       onUpload: async (file) => {
@@ -87,7 +89,7 @@ function NodeInspectorBody({
       },
     }),
     // columns and edges are read through getState; listed so pickers refresh when they change
-    [node.id, node.data.type, issues, files, connections, refreshFiles, columns, edges],
+    [node.id, node.data.type, issues, expressions, files, connections, refreshFiles, columns, edges],
   )
 
   const onChange = useCallback(
@@ -98,7 +100,7 @@ function NodeInspectorBody({
   const general = issues.filter((i) => !i.path)
   const pathIssues = issues.filter((i) => i.path)
   return (
-    <div className="inspector" aria-label={`Settings of ${node.id}`}>
+    <section className="inspector" aria-label={`Settings of ${node.id}`}>
       <div className="inspector-head">
         <span className={`sg-node-icon cat-${info?.category ?? 'other'}`} aria-hidden="true">
           <Icon name={categoryIcon[info?.category ?? ''] ?? 'graph'} size={14} />
@@ -217,7 +219,7 @@ function NodeInspectorBody({
           </p>
         )}
       </section>
-    </div>
+    </section>
   )
 }
 
@@ -229,7 +231,7 @@ export function GraphInspector() {
   const settings = meta.settings
   const graphIssues = issues.filter((i) => !i.nodeId)
   return (
-    <div className="inspector" aria-label="Graph settings">
+    <section className="inspector" aria-label="Graph settings">
       <div className="inspector-head">
         <div className="grow">
           <h2>Graph</h2>
@@ -320,6 +322,6 @@ export function GraphInspector() {
           </table>
         </section>
       )}
-    </div>
+    </section>
   )
 }

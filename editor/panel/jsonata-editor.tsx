@@ -15,6 +15,7 @@ export function JsonataEditor(props: {
   label: string
   placeholder?: string
   invalid?: boolean
+  required?: boolean
   describedBy?: string
 }) {
   const host = useRef<HTMLDivElement>(null)
@@ -39,6 +40,7 @@ export function JsonataEditor(props: {
         EditorView.contentAttributes.of({
           'aria-label': props.label,
           'aria-multiline': 'true',
+          ...(props.required ? { 'aria-required': 'true' } : {}),
           id: props.id,
           ...(props.describedBy ? { 'aria-describedby': props.describedBy } : {}),
         }),

@@ -12,6 +12,8 @@ export interface FormContext {
   nodeType: string
   issues: readonly Issue[]
   columnsFor(port: string): string[] | undefined
+  /** Whether the expression at a config path runs compiled (true), interpreted (false) or is not known yet. */
+  compiledAt?(path: string): boolean | undefined
   files: FileInfo[]
   connections: Connection[]
   onUpload(file: File): Promise<string | undefined>
@@ -104,12 +106,13 @@ function FieldShell(props: {
             {...(props.labelFor === false ? { id: `${props.id}-label` } : { htmlFor: props.id })}
           >
             {props.label}
-            {props.required && (
-              <span className="required" aria-hidden="true">
-                *
-              </span>
-            )}
           </Label>
+          {/* Outside the label, so the accessible name is the title alone; controls carry aria-required. */}
+          {props.required && (
+            <span className="required" aria-hidden="true" title="Required">
+              *
+            </span>
+          )}
           {props.extra}
         </div>
       )}
@@ -158,7 +161,7 @@ function SchemaField(props: FieldProps) {
         path={props.path}
         labelFor={false}
       >
-        <div className="param-ref" aria-labelledby={`${id}-label`}>
+        <div className="param-ref" role="group" aria-labelledby={`${id}-label`}>
           <span className="badge badge-accent">parameter</span>
           <code>{props.value.$param}</code>
           <div className="grow" />
@@ -202,6 +205,7 @@ function SchemaField(props: FieldProps) {
             id={id}
             className="select"
             aria-invalid={invalid}
+            aria-required={props.required}
             value={value === undefined ? '' : JSON.stringify(value)}
             onChange={(e) => props.onChange(e.target.value === '' ? undefined : JSON.parse(e.target.value))}
           >
@@ -225,6 +229,7 @@ function SchemaField(props: FieldProps) {
             className="input"
             type="number"
             aria-invalid={invalid}
+            aria-required={props.required}
             step={schema.type === 'integer' ? 1 : 'any'}
             min={schema.minimum !== undefined && schema.minimum > -1e15 ? schema.minimum : undefined}
             max={schema.maximum !== undefined && schema.maximum < 1e15 ? schema.maximum : undefined}
@@ -239,6 +244,7 @@ function SchemaField(props: FieldProps) {
         <FieldShell {...common}>
           <ColumnInput
             id={id}
+            required={props.required}
             port={schema['x-ui']?.port ?? 'in'}
             value={props.value}
             invalid={invalid}
@@ -257,6 +263,7 @@ function SchemaField(props: FieldProps) {
         <FieldShell {...common}>
           <FileInput
             id={id}
+            required={props.required}
             mode={schema['x-ui']?.mode ?? 'read'}
             value={props.value}
             invalid={invalid}
@@ -267,7 +274,7 @@ function SchemaField(props: FieldProps) {
     case 'connection':
       return (
         <FieldShell {...common}>
-          <ConnectionInput id={id} value={props.value} onChange={props.onChange} />
+          <ConnectionInput id={id} required={props.required} value={props.value} onChange={props.onChange} />
         </FieldShell>
       )
     case 'secret':
@@ -329,6 +336,7 @@ function SchemaField(props: FieldProps) {
             id={id}
             className="input"
             aria-invalid={invalid}
+            aria-required={props.required}
             placeholder={schema.default === undefined ? '' : String(schema.default)}
             value={typeof props.value === 'string' ? props.value : ''}
             onChange={(e) => props.onChange(e.target.value === '' ? undefined : e.target.value)}
@@ -338,7 +346,7 @@ function SchemaField(props: FieldProps) {
     case 'json':
       return (
         <FieldShell {...common}>
-          <JsonInput id={id} value={props.value} onChange={props.onChange} />
+          <JsonInput id={id} required={props.required} value={props.value} onChange={props.onChange} />
         </FieldShell>
       )
     default: {
@@ -346,6 +354,24 @@ function SchemaField(props: FieldProps) {
       return never
     }
   }
+}
+
+/** Which path the engine takes for this expression: compiled to JavaScript, or the slower interpreter. */
+function ExpressionPath(props: { compiled: boolean | undefined }) {
+  if (props.compiled === undefined) return null
+  return (
+    <div
+      className={`expression-path ${props.compiled ? 'compiled' : 'interpreted'}`}
+      data-testid="expression-path"
+      title={
+        props.compiled
+          ? 'Runs compiled to JavaScript, many times faster than the interpreter'
+          : 'Uses a part of JSONata the compiler does not cover, so it runs on the jsonata interpreter (slower, spread over worker threads)'
+      }
+    >
+      {props.compiled ? 'Compiled' : 'Interpreted'}
+    </div>
+  )
 }
 
 function CodeField(props: FieldProps & { id: string; label: string; invalid: boolean }) {
@@ -376,6 +402,7 @@ function CodeField(props: FieldProps & { id: string; label: string; invalid: boo
         value={value}
         fields={fields}
         invalid={props.invalid}
+        required={props.required}
         placeholder={
           mode === 'filter'
             ? 'e.g. status = "active"'
@@ -397,19 +424,33 @@ function CodeField(props: FieldProps & { id: string; label: string; invalid: boo
         </div>
       )}
       <JsonataLive expression={value} sample={sample} mode={mode} />
+      <ExpressionPath compiled={value === '' ? undefined : form.compiledAt?.(pathString(props.path))} />
     </FieldShell>
   )
 }
 
+/**
+ * Columns arriving on a port: what validation knows, else (a CSV file's header is not known before
+ * reading it) the columns of sample rows upstream. Undefined while unknown.
+ */
+function useColumns(port: string): string[] | undefined {
+  const { columnsFor, nodeId } = useForm()
+  const known = columnsFor(port)
+  const sample = useUpstreamSample(nodeId, port, 20, known === undefined)
+  if (known) return known
+  const result = sample.result
+  return result && result.rows.length > 0 ? result.columns.map((c) => c.name) : undefined
+}
+
 function ColumnInput(props: {
   id: string
+  required: boolean
   port: string
   value: unknown
   invalid: boolean
   onChange: (v: unknown) => void
 }) {
-  const { columnsFor } = useForm()
-  const columns = columnsFor(props.port)
+  const columns = useColumns(props.port)
   const value = typeof props.value === 'string' ? props.value : ''
   const listId = `${props.id}-columns`
   const unknownValue = columns !== undefined && value !== '' && !columns.includes(value)
@@ -419,6 +460,7 @@ function ColumnInput(props: {
         id={props.id}
         className="select"
         aria-invalid={props.invalid}
+        aria-required={props.required}
         value={value}
         onChange={(e) => props.onChange(e.target.value || undefined)}
       >
@@ -438,6 +480,7 @@ function ColumnInput(props: {
         className="input"
         list={listId}
         aria-invalid={props.invalid || unknownValue}
+        aria-required={props.required}
         placeholder={columns === undefined ? 'Column name (columns upstream unknown)' : 'Column name'}
         value={value}
         onChange={(e) => props.onChange(e.target.value || undefined)}
@@ -462,9 +505,8 @@ function ColumnList(props: {
   value: unknown
   onChange: (v: unknown) => void
 }) {
-  const { columnsFor } = useForm()
   const port = props.schema['x-ui']?.port ?? props.schema.items?.['x-ui']?.port ?? 'in'
-  const columns = columnsFor(port) ?? []
+  const columns = useColumns(port) ?? []
   const list = Array.isArray(props.value) ? (props.value as string[]) : []
   const [draft, setDraft] = useState('')
   const add = (name: string) => {
@@ -473,7 +515,7 @@ function ColumnList(props: {
     setDraft('')
   }
   return (
-    <div className="chips" aria-labelledby={`${props.id}-label`}>
+    <div className="chips" role="group" aria-labelledby={`${props.id}-label`}>
       {list.map((c, i) => (
         <span key={c} className="chip">
           {c}
@@ -514,6 +556,7 @@ function ColumnList(props: {
 
 function FileInput(props: {
   id: string
+  required: boolean
   mode: 'read' | 'write'
   value: unknown
   invalid: boolean
@@ -528,6 +571,7 @@ function FileInput(props: {
         className="input mono"
         list={`${props.id}-files`}
         aria-invalid={props.invalid}
+        aria-required={props.required}
         placeholder={props.mode === 'read' ? 'File to read, e.g. people.csv' : 'File to write, e.g. out.csv'}
         value={value}
         onChange={(e) => props.onChange(e.target.value || undefined)}
@@ -559,7 +603,12 @@ function FileInput(props: {
   )
 }
 
-function ConnectionInput(props: { id: string; value: unknown; onChange: (v: unknown) => void }) {
+function ConnectionInput(props: {
+  id: string
+  required: boolean
+  value: unknown
+  onChange: (v: unknown) => void
+}) {
   const { connections } = useForm()
   const inline = typeof props.value === 'object' && props.value !== null
   const [mode, setMode] = useState<'stored' | 'inline'>(inline ? 'inline' : 'stored')
@@ -577,6 +626,7 @@ function ConnectionInput(props: { id: string; value: unknown; onChange: (v: unkn
         <select
           id={props.id}
           className="select"
+          aria-required={props.required}
           value={typeof props.value === 'string' ? props.value : ''}
           onChange={(e) => props.onChange(e.target.value || undefined)}
         >
@@ -592,6 +642,7 @@ function ConnectionInput(props: { id: string; value: unknown; onChange: (v: unkn
       ) : (
         <JsonInput
           id={props.id}
+          required={props.required}
           value={inline ? props.value : undefined}
           onChange={props.onChange}
           placeholder='{ "driver": "sqlite", "database": "hr.db" }'
@@ -654,7 +705,7 @@ function KeyPairs(props: { id: string; value: unknown; onChange: (v: unknown) =>
   const write = (list: [string, unknown][]) =>
     props.onChange(list.length ? Object.fromEntries(list) : undefined)
   return (
-    <div className="pairs" aria-labelledby={`${props.id}-label`}>
+    <div className="pairs" role="group" aria-labelledby={`${props.id}-label`}>
       {entries.map(([k, v], i) => (
         <div className="row" key={i}>
           <input
@@ -694,7 +745,7 @@ function StringList(props: { id: string; value: unknown; numeric: boolean; onCha
   const list = Array.isArray(props.value) ? props.value : []
   const write = (next: unknown[]) => props.onChange(next.length ? next : undefined)
   return (
-    <div className="stack" aria-labelledby={`${props.id}-label`}>
+    <div className="stack" role="group" aria-labelledby={`${props.id}-label`}>
       {list.map((item, i) => (
         <div className="row" key={i}>
           <input
@@ -797,6 +848,7 @@ function ObjectList(props: FieldProps & { id: string; label: string }) {
 
 function JsonInput(props: {
   id: string
+  required?: boolean
   value: unknown
   onChange: (v: unknown) => void
   placeholder?: string
@@ -811,6 +863,7 @@ function JsonInput(props: {
         rows={4}
         placeholder={props.placeholder}
         aria-invalid={error !== null}
+        aria-required={props.required}
         value={text}
         onChange={(e) => {
           setText(e.target.value)

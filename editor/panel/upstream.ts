@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api, errorText } from '../api/client.ts'
 import type { PreviewResult } from '../api/types.ts'
-import { currentDocument, previewBlocker, useEditor, type EditorState } from '../store/editor-store.ts'
+import { previewBlocker, previewDocument, useEditor, type EditorState } from '../store/editor-store.ts'
 
 /** The edge feeding a node's input port, and a signature of everything upstream of it (config and wiring). */
 function upstreamSignature(s: EditorState, nodeId: string, port: string): string {
@@ -36,8 +36,8 @@ export interface UpstreamSample {
 }
 
 /** Sample rows arriving on a node's input: a preview of the upstream node, refreshed when upstream changes. */
-export function useUpstreamSample(nodeId: string, port = 'in', limit = 20): UpstreamSample {
-  const signature = useEditor((s) => upstreamSignature(s, nodeId, port))
+export function useUpstreamSample(nodeId: string, port = 'in', limit = 20, enabled = true): UpstreamSample {
+  const signature = useEditor((s) => (enabled ? upstreamSignature(s, nodeId, port) : ''))
   const source = signature ? signature.slice(0, signature.split('|')[0]!.lastIndexOf('.')) : ''
   const blocker = useEditor((s) => (source ? previewBlocker(s, source) : undefined))
   const [sample, setSample] = useState<UpstreamSample>({ state: 'none' })
@@ -64,7 +64,10 @@ export function useUpstreamSample(nodeId: string, port = 'in', limit = 20): Upst
     const controller = new AbortController()
     const timer = setTimeout(() => {
       api
-        .preview({ graph: currentDocument(), nodeId: source, port: sourcePort, limit }, controller.signal)
+        .preview(
+          { graph: previewDocument(source), nodeId: source, port: sourcePort, limit },
+          controller.signal,
+        )
         .then((result) => {
           cache.set(key, result)
           if (cache.size > 50) cache.delete(cache.keys().next().value!)

@@ -164,8 +164,9 @@ function Workspace() {
       try {
         let base = s.revision
         if (options.overwrite) base = (await api.getGraph(graphId)).revision
-        const stored = await api.saveGraph(graphId, currentDocument(), base)
-        useEditor.getState().markSaved(stored)
+        const sent = currentDocument()
+        const stored = await api.saveGraph(graphId, sent, base)
+        useEditor.getState().markSaved(stored, sent)
         setConflict(null)
         notify.success(`Saved revision ${stored.revision}`)
         return true
@@ -193,7 +194,15 @@ function Workspace() {
 
   const run = useCallback(async () => {
     if (useRun.getState().status === 'running') return
-    if (useEditor.getState().dirty && !(await save())) return
+    const s = useEditor.getState()
+    const errors = s.validatedVersion === s.version ? s.issues.filter((i) => i.severity === 'error') : []
+    if (errors.length > 0) {
+      // The server would refuse it; say why here, where the issues can be clicked.
+      setDrawer({ tab: 'issues' })
+      s.showHint('error', `Fix ${errors.length} error${errors.length === 1 ? '' : 's'} before running`)
+      return
+    }
+    if (s.dirty && !(await save())) return
     try {
       const { id } = await api.startRun({ graphId })
       stopFollowing.current?.()
@@ -348,6 +357,15 @@ function Workspace() {
     { id: 'history', label: 'History' },
   ]
 
+  // The preview and rejected-rows tabs exist while they are shown; they are opened from elsewhere.
+  const drawerTabs = [
+    ...(drawer?.tab === 'preview' ? [{ id: 'preview' as const, label: 'Preview', badge: undefined }] : []),
+    ...(drawer?.tab === 'rejected'
+      ? [{ id: 'rejected' as const, label: 'Rejected rows', badge: undefined }]
+      : []),
+    ...tabs,
+  ]
+
   return (
     <div className="workspace">
       <header className="toolbar" aria-label="Graph toolbar">
@@ -460,24 +478,43 @@ function Workspace() {
           <Canvas />
           {drawer && (
             <section className="drawer" aria-label="Details">
-              <div className="drawer-tabs" role="tablist">
-                {drawer.tab === 'preview' && (
-                  <button role="tab" aria-selected className="drawer-tab">
-                    Preview
-                  </button>
-                )}
-                {drawer.tab === 'rejected' && (
-                  <button role="tab" aria-selected className="drawer-tab">
-                    Rejected rows
-                  </button>
-                )}
-                {tabs.map((t) => (
+              <div
+                className="drawer-tabs"
+                role="tablist"
+                aria-label="Details"
+                onKeyDown={(event) => {
+                  // Arrow keys move between tabs (and show them); Tab leaves the tab list.
+                  const list = [...event.currentTarget.querySelectorAll<HTMLElement>('[role="tab"]')]
+                  const at = list.indexOf(event.target as HTMLElement)
+                  if (at < 0) return
+                  const next =
+                    event.key === 'ArrowRight'
+                      ? (at + 1) % list.length
+                      : event.key === 'ArrowLeft'
+                        ? (at - 1 + list.length) % list.length
+                        : event.key === 'Home'
+                          ? 0
+                          : event.key === 'End'
+                            ? list.length - 1
+                            : -1
+                  if (next < 0) return
+                  event.preventDefault()
+                  list[next]!.focus()
+                  list[next]!.click()
+                }}
+              >
+                {drawerTabs.map((t) => (
                   <button
                     key={t.id}
+                    id={`drawer-tab-${t.id}`}
                     role="tab"
                     aria-selected={drawer.tab === t.id}
+                    aria-controls="drawer-panel"
+                    tabIndex={drawer.tab === t.id ? 0 : -1}
                     className="drawer-tab"
-                    onClick={() => setDrawer({ tab: t.id } as DrawerTab)}
+                    onClick={() => {
+                      if (drawer.tab !== t.id) setDrawer({ tab: t.id } as DrawerTab)
+                    }}
                   >
                     {t.label}
                     {t.badge ? <span className="badge">{t.badge}</span> : null}
@@ -492,7 +529,12 @@ function Workspace() {
                   <Icon name="close" size={14} />
                 </button>
               </div>
-              <div className="drawer-content" role="tabpanel">
+              <div
+                className="drawer-content"
+                role="tabpanel"
+                id="drawer-panel"
+                aria-labelledby={`drawer-tab-${drawer.tab}`}
+              >
                 {drawer.tab === 'preview' && <PreviewPanel nodeId={drawer.nodeId} />}
                 {drawer.tab === 'run' && (
                   <RunPanel

@@ -7,7 +7,7 @@ import {
 } from '@xyflow/react'
 import { create } from 'zustand'
 import { checkPortTypes } from '../../engine/ports.ts'
-import type { Issue, NodeTypeInfo, StoredGraph, ValidateResult } from '../api/types.ts'
+import type { GraphDoc, Issue, NodeTypeInfo, StoredGraph, ValidateResult } from '../api/types.ts'
 import {
   defaultConfig,
   freshId,
@@ -64,6 +64,8 @@ export interface EditorState {
   /** Bumped on every change that matters to validation (not on moves or selection). */
   version: number
   dirty: boolean
+  /** The document as last loaded or saved, so undoing back to it leaves nothing unsaved. */
+  savedJson: string
   past: Snapshot[]
   future: Snapshot[]
   /** Coalesces a run of edits to one field into one undo step. */
@@ -72,13 +74,16 @@ export interface EditorState {
   issues: Issue[]
   issuesByNode: Record<string, Issue[]>
   columns: ValidateResult['columns']
+  /** Which JSONata expressions run compiled, from the last validation. */
+  expressions: ValidateResult['expressions']
   /** The `version` the last validation result describes; issues are stale while it lags behind. */
   validatedVersion: number
   hint: Hint | null
 
   setCatalog(types: NodeTypeInfo[]): void
   load(stored: StoredGraph): void
-  markSaved(stored: StoredGraph): void
+  /** After a save of `sent` (the document as it was sent). */
+  markSaved(stored: StoredGraph, sent: GraphDoc): void
   onNodesChange(changes: NodeChange<SgNode>[]): void
   onEdgesChange(changes: EdgeChange<SgEdge>[]): void
   /** Why a connection is refused, or undefined when it is allowed. */
@@ -130,6 +135,8 @@ export const useEditor = create<EditorState>()((set, get) => {
     const snapshot: Snapshot = { nodes: s.nodes, edges: s.edges, meta: s.meta }
     set({ past: [...s.past.slice(-HISTORY_LIMIT + 1), snapshot], future: [], lastEditKey: editKey })
   }
+  const unsaved = (snapshot: Snapshot, savedJson: string) =>
+    JSON.stringify(toDocument(snapshot.meta, snapshot.nodes, snapshot.edges)) !== savedJson
   const changed = (patch: Partial<EditorState>, structural = true) =>
     set((s) => ({ ...patch, dirty: true, version: structural ? s.version + 1 : s.version }))
 
@@ -143,6 +150,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     edges: [],
     version: 0,
     dirty: false,
+    savedJson: '',
     past: [],
     future: [],
     lastEditKey: null,
@@ -150,6 +158,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     issues: [],
     issuesByNode: {},
     columns: {},
+    expressions: [],
     validatedVersion: -1,
     hint: null,
 
@@ -157,32 +166,46 @@ export const useEditor = create<EditorState>()((set, get) => {
 
     load: (stored) => {
       const g = stored.graph
+      const meta: GraphMeta = {
+        name: g.name ?? 'Untitled graph',
+        ...(g.description ? { description: g.description } : {}),
+        params: g.params ?? {},
+        settings: g.settings ?? {},
+      }
+      const nodes = g.nodes.map(toFlowNode)
+      const edges = (g.edges ?? []).map(toFlowEdge)
       set((s) => ({
         graphId: stored.id,
         revision: stored.revision,
         updatedAt: stored.updatedAt,
-        meta: {
-          name: g.name ?? 'Untitled graph',
-          ...(g.description ? { description: g.description } : {}),
-          params: g.params ?? {},
-          settings: g.settings ?? {},
-        },
-        nodes: g.nodes.map(toFlowNode),
-        edges: (g.edges ?? []).map(toFlowEdge),
+        meta,
+        nodes,
+        edges,
         version: s.version + 1,
         dirty: false,
+        savedJson: JSON.stringify(toDocument(meta, nodes, edges)),
         past: [],
         future: [],
         lastEditKey: null,
         issues: [],
         issuesByNode: {},
         columns: {},
+        expressions: [],
         hint: null,
       }))
     },
 
-    markSaved: (stored) =>
-      set({ revision: stored.revision, updatedAt: stored.updatedAt, graphId: stored.id, dirty: false }),
+    markSaved: (stored, sent) => {
+      const savedJson = JSON.stringify(sent)
+      set((s) => ({
+        revision: stored.revision,
+        updatedAt: stored.updatedAt,
+        graphId: stored.id,
+        savedJson,
+        // Edits made while the save was on its way are still unsaved.
+        dirty: unsaved(s, savedJson),
+      }))
+    },
 
     onNodesChange: (changes) => {
       const s = get()
@@ -447,7 +470,7 @@ export const useEditor = create<EditorState>()((set, get) => {
         past: s.past.slice(0, -1),
         future: [...s.future, current],
         lastEditKey: null,
-        dirty: true,
+        dirty: unsaved(previous, s.savedJson),
         version: s.version + 1,
       })
     },
@@ -462,7 +485,7 @@ export const useEditor = create<EditorState>()((set, get) => {
         future: s.future.slice(0, -1),
         past: [...s.past, current],
         lastEditKey: null,
-        dirty: true,
+        dirty: unsaved(next, s.savedJson),
         version: s.version + 1,
       })
     },
@@ -475,6 +498,7 @@ export const useEditor = create<EditorState>()((set, get) => {
               issues: result.issues,
               issuesByNode: groupIssues(result.issues, s.issuesByNode),
               columns: result.columns,
+              expressions: result.expressions ?? [],
               validatedVersion: version,
             },
       ),
@@ -488,6 +512,21 @@ export const useEditor = create<EditorState>()((set, get) => {
 export function currentDocument() {
   const s = useEditor.getState()
   return toDocument(s.meta, s.nodes, s.edges)
+}
+
+/**
+ * The part of the document a preview of `nodeId` runs: the node and everything upstream of it. An
+ * unfinished node elsewhere on the canvas then does not stop the preview (the server refuses a graph
+ * with errors anywhere in it).
+ */
+export function previewDocument(nodeId: string) {
+  const s = useEditor.getState()
+  const keep = upstreamOf(s, nodeId)
+  return toDocument(
+    s.meta,
+    s.nodes.filter((n) => keep.has(n.id)),
+    s.edges.filter((e) => keep.has(e.source) && keep.has(e.target)),
+  )
 }
 
 /** Columns arriving on a node's input port (the union of what its feeding edges carry); undefined = unknown. */

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import {
   analyzeGraph,
   createFileResolver,
+  createFileStateStore,
   GraphError,
   hasErrors,
   runGraph,
@@ -83,6 +84,8 @@ export async function runGraphFile(path: string, options: RunGraphFileOptions = 
     catalog,
     params,
     files: createFileResolver({ baseDir: dirname(absolute) }),
+    // What nodes keep between successful runs (a sql.read watermark) lives beside the graph file.
+    state: createFileStateStore(`${absolute}.state.json`),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),

@@ -53,7 +53,10 @@ export const filePath = (field: FieldMeta & { mode: 'read' | 'write' }) =>
 /** A secret: a literal, or `{ "$env": "VAR" }` so graph files never hold passwords. */
 export const secret = (field: FieldMeta) =>
   z
-    .union([z.string(), z.object({ $env: z.string().min(1) }).strict()])
+    .union([
+      z.string(),
+      z.object({ $env: z.string().min(1).meta({ title: 'Environment variable' }) }).strict(),
+    ])
     .meta(meta({ ...field, ui: { widget: 'secret' } }))
 
 /** JSON paths of every JSONata field in a JSON Schema, with `*` for array items and record values. */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { PortSpec } from './ports.ts'
+import type { NodeRunState } from './run-state.ts'
 import type { Batch, Columns, OnRowError, Row } from './types.ts'
 
 export type NodeCategory = 'source' | 'transform' | 'join' | 'destination' | 'sync'
@@ -40,6 +41,8 @@ export interface SetupContext<C> {
   connections: ConnectionResolver
   /** Register a release (close a file, a pool); runs when the node ends, whether it succeeded or not. */
   onCleanup(release: () => void | Promise<void>): void
+  /** Values kept across successful runs of this graph, for this node; undefined when the host keeps none. */
+  runState?: NodeRunState
 }
 
 /** What `run` gets: the setup context, the state `setup` made, input streams and the row-error hook. */

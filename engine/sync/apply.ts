@@ -1,5 +1,5 @@
 import { errorCode, errorMessage } from '../errors.ts'
-import type { Outcome, Plan, PlanItem, ResultRow } from './types.ts'
+import type { Outcome, Plan, PlanItem, ResultRow, SyncValue } from './types.ts'
 
 /** Writes one planned object; throw to fail that object only. */
 export type ItemWriter = (item: PlanItem) => Promise<void>
@@ -13,6 +13,10 @@ export function resultRow(item: PlanItem, outcome: Outcome, error?: unknown): Re
     newDn: item.newDn ?? null,
     action: item.action,
     changed,
+    // The changed attributes' values before and after (null for a create's before, a delete's after),
+    // so an audit trail downstream (or the server's change history) has what changed, not only where.
+    before: pick(item.before, changed),
+    after: pick(item.after, changed),
     outcome,
     error:
       error === undefined
@@ -24,6 +28,17 @@ export function resultRow(item: PlanItem, outcome: Outcome, error?: unknown): Re
           : null
         : { code: errorCode(error) ?? 'WRITE_FAILED', message: errorMessage(error) },
   }
+}
+
+function pick(
+  values: Record<string, SyncValue[]> | null,
+  attributes: readonly string[],
+): Record<string, SyncValue[]> | null {
+  if (values === null) return null
+  const out: Record<string, SyncValue[]> = {}
+  for (const attribute of attributes)
+    if (Object.hasOwn(values, attribute)) out[attribute] = values[attribute]!
+  return out
 }
 
 /**

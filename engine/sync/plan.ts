@@ -92,6 +92,7 @@ export const exactComparison: Comparison = {
 /** A field's values: null, undefined, '' and [] are empty; arrays are flattened; objects become JSON. */
 export function toValues(raw: unknown): SyncValue[] {
   if (raw === null || raw === undefined) return []
+  if (typeof raw === 'string') return raw === '' ? [] : [raw]
   const list = Array.isArray(raw) ? raw.flat(Infinity) : [raw]
   const out: SyncValue[] = []
   for (const v of list) {
@@ -124,8 +125,9 @@ export function computePlan(input: PlanInput): Plan {
 
   // Index the targets by their key values (a multi-valued key attribute indexes every value).
   const index = new Map<string, number[]>()
-  input.targets.forEach((target, t) => {
-    const read = attributeReader(target.attributes)
+  const readers = input.targets.map((target) => attributeReader(target.attributes))
+  input.targets.forEach((_target, t) => {
+    const read = readers[t]!
     let keys: string[] = ['']
     for (const pair of input.key) {
       const values = read(pair.target).map((v) => norm(pair.target, v))
@@ -189,7 +191,7 @@ export function computePlan(input: PlanInput): Plan {
     }
     try {
       if (matches.length === 0) items.push(planCreate(input, row, base, norm))
-      else items.push(planUpdate(input, row, input.targets[matches[0]!]!, base, norm))
+      else items.push(planUpdate(input, row, input.targets[matches[0]!]!, readers[matches[0]!]!, base, norm))
     } catch (error) {
       items.push({ ...base, dn: '', action: 'error', reason: errorMessage(error) })
     }
@@ -252,11 +254,18 @@ function planCreate(input: PlanInput, row: Row, base: ItemBase, norm: Norm): Pla
   }
 }
 
-function planUpdate(input: PlanInput, row: Row, target: TargetObject, base: ItemBase, norm: Norm): PlanItem {
+function planUpdate(
+  input: PlanInput,
+  row: Row,
+  target: TargetObject,
+  reader: (name: string) => SyncValue[],
+  base: ItemBase,
+  norm: Norm,
+): PlanItem {
   if (!input.update) return { ...base, dn: target.id, action: 'none', reason: 'update is off' }
   const naming = input.naming
   let newDn: string | undefined
-  let current = attributeReader(target.attributes)
+  let current = reader
   if (naming !== undefined) {
     const wanted = naming.idFor(row)
     if (!naming.sameId(wanted, target.id)) {
@@ -329,11 +338,20 @@ export function diffValues(
     if (empty === 'keep' || have.length === 0) return []
     return [{ attribute, op: 'delete', values: [] }]
   }
+  if (have.length === 1 && want.length === 1) {
+    // The common case, single- or multi-valued alike: equal, or one value replacing another.
+    return norm(attribute, have[0]!) === norm(attribute, want[0]!)
+      ? []
+      : [{ attribute, op: 'replace', values: [want[0]!] }]
+  }
   const multi = multiValued ?? (want.length > 1 || have.length > 1)
   const haveSet = new Map<string, SyncValue>()
   for (const v of have) haveSet.set(norm(attribute, v), v)
   const wantSet = new Map<string, SyncValue>()
-  for (const v of want) if (!wantSet.has(norm(attribute, v))) wantSet.set(norm(attribute, v), v)
+  for (const v of want) {
+    const k = norm(attribute, v)
+    if (!wantSet.has(k)) wantSet.set(k, v)
+  }
   if (!multi) {
     const same = haveSet.size === wantSet.size && [...wantSet.keys()].every((k) => haveSet.has(k))
     return same ? [] : [{ attribute, op: 'replace', values: [...wantSet.values()] }]

@@ -85,6 +85,9 @@ export interface ResultRow {
   newDn: string | null
   action: SyncAction
   changed: string[]
+  /** The changed attributes' values before (null for a create) and after (null for a delete). */
+  before: Record<string, SyncValue[]> | null
+  after: Record<string, SyncValue[]> | null
   outcome: Outcome
   error: { code: string; message: string } | null
 }

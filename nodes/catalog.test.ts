@@ -82,6 +82,18 @@ describe('node catalog', () => {
           ],
           [],
         ],
+        "excel.read": [
+          [],
+          [
+            "out",
+          ],
+        ],
+        "excel.write": [
+          [
+            "in",
+          ],
+          [],
+        ],
         "filter": [
           [
             "in",
@@ -100,6 +112,21 @@ describe('node catalog', () => {
             "out",
           ],
         ],
+        "ldap.read": [
+          [],
+          [
+            "out",
+          ],
+        ],
+        "ldap.sync": [
+          [
+            "in",
+          ],
+          [
+            "results",
+            "passwords",
+          ],
+        ],
         "map": [
           [
             "in",
@@ -112,6 +139,14 @@ describe('node catalog', () => {
           [],
           [
             "out",
+          ],
+        ],
+        "sql.sync": [
+          [
+            "in",
+          ],
+          [
+            "results",
           ],
         ],
         "sql.write": [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../test/helpers.ts'
+import { sniffDelimiter } from './csv-read.node.ts'
 import { fileIn, firstError, runTest } from './test-kit.ts'
 
 async function readCsv(
@@ -201,5 +202,55 @@ describe('csv.read', () => {
     expect(summary.status).toBe('cancelled')
     expect(summary.nodes.src!.status).toBe('cancelled')
     expect(rows('sink').length).toBeLessThan(1000)
+  })
+
+  it('guesses the delimiter with delimiter "auto", ignoring delimiters inside quotes', async () => {
+    const semicolons = await readCsv('id;name;note\n1;"Doe, Ann";"a;b"\n2;Bob;\n', { delimiter: 'auto' })
+    expect(semicolons.rows).toEqual([
+      { id: '1', name: 'Doe, Ann', note: 'a;b' },
+      { id: '2', name: 'Bob', note: '' },
+    ])
+    expect((await readCsv('a\tb\n1\t2\n', { delimiter: 'auto' })).rows).toEqual([{ a: '1', b: '2' }])
+    expect((await readCsv('a|b|c\n1|2|3\n', { delimiter: 'auto' })).rows).toEqual([
+      { a: '1', b: '2', c: '3' },
+    ])
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id;name\n1;Zoë\n', 'utf16le')])
+    expect((await readCsv(utf16, { delimiter: 'auto', encoding: 'utf16le' })).rows).toEqual([
+      { id: '1', name: 'Zoë' },
+    ])
+  })
+
+  it('sniffs from consistent counts, and gives up when no delimiter is consistent', () => {
+    expect(sniffDelimiter('a,b;c\n1,2;3\n4,5;6')).toBe(',')
+    expect(sniffDelimiter('a;b;c,d\n1;2;3,4\n5;6;7')).toBe(';')
+    expect(sniffDelimiter('a,b\n1;2\n')).toBeUndefined()
+    expect(sniffDelimiter('"x\ny",z\n1,2\n')).toBe(',')
+    expect(sniffDelimiter('single\ncolumn\n')).toBeUndefined()
+  })
+
+  it('reads a single-column file with delimiter "auto" and says which delimiter it used', async () => {
+    const dir = await tempDir()
+    const path = await fileIn(dir, 'one.csv', 'name\nAnn\nBob\n')
+    const logs: string[] = []
+    const { rows } = await runTest(
+      {
+        nodes: [
+          { id: 'src', type: 'csv.read', config: { path, delimiter: 'auto' } },
+          { id: 'sink', type: 'test.collect' },
+        ],
+        edges: [{ from: 'src', to: 'sink' }],
+      },
+      dir,
+      { onEvent: (e) => e.type === 'log' && logs.push(e.message) },
+    )
+    expect(rows('sink')).toEqual([{ name: 'Ann' }, { name: 'Bob' }])
+    expect(logs).toContain(
+      'delimiter "auto": no delimiter is found the same number of times on every line; reading with ","',
+    )
+  })
+
+  it('reads latin1 bytes that are not valid UTF-8', async () => {
+    const { rows } = await readCsv(Buffer.from([0x61, 0x0a, 0xe9, 0xe8, 0x0a]), { encoding: 'latin1' })
+    expect(rows).toEqual([{ a: 'éè' }])
   })
 })

@@ -25,11 +25,11 @@ export const csvRead = defineNode({
         description: 'The CSV file to read, relative to the graph file (CLI) or the server files folder.',
         mode: 'read',
       }),
-      delimiter: z
-        .string()
-        .min(1)
-        .default(',')
-        .meta({ title: 'Delimiter', description: 'The text between fields, e.g. `,` `;` or a tab `\\t`.' }),
+      delimiter: z.string().min(1).default(',').meta({
+        title: 'Delimiter',
+        description:
+          'The text between fields, e.g. `,` `;` or a tab `\\t`. `auto`: guess it from the first lines of the file among `,` `;` tab and `|` (the one found the same number of times, outside quotes, on every line; `,` when none is); the choice is logged.',
+      }),
       header: z.boolean().default(true).meta({
         title: 'First line is a header',
         description:
@@ -79,10 +79,23 @@ export const csvRead = defineNode({
       throw fileError(error, where)
     }
   },
-  async *run({ nodeId, config, state, settings, signal }) {
+  async *run({ nodeId, config, state, settings, signal, log }) {
+    let delimiter = config.delimiter
+    if (delimiter === 'auto') {
+      const head = Buffer.alloc(SNIFF_BYTES)
+      const { bytesRead } = await state.handle.read(head, 0, SNIFF_BYTES, 0)
+      const text = decodeHead(head.subarray(0, bytesRead), config.encoding)
+      const found = sniffDelimiter(bytesRead < SNIFF_BYTES ? text : dropLastLine(text), config.quote)
+      delimiter = found ?? ','
+      log.info(
+        found === undefined
+          ? 'delimiter "auto": no delimiter is found the same number of times on every line; reading with ","'
+          : `delimiter "auto": reading with ${JSON.stringify(found)}`,
+      )
+    }
     const file = state.handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })
     const parser = parse({
-      delimiter: config.delimiter,
+      delimiter,
       quote: config.quote,
       // A quote inside a quoted field is written twice, whichever character quotes.
       escape: config.quote,
@@ -137,3 +150,59 @@ export const csvRead = defineNode({
     }
   },
 })
+
+const SNIFF_BYTES = 64 * 1024
+const CANDIDATES = [',', ';', '\t', '|'] as const
+
+/** The start of a file as text, without its byte order mark (which also decides UTF-16LE). */
+function decodeHead(bytes: Buffer, encoding: 'utf8' | 'utf16le' | 'latin1'): string {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3).toString('utf8')
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le')
+  return bytes.toString(encoding)
+}
+
+function dropLastLine(text: string): string {
+  const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'))
+  return end < 0 ? text : text.slice(0, end)
+}
+
+/**
+ * The delimiter of a CSV text among `,` `;` tab and `|`: the one that occurs, outside quoted fields,
+ * the same number of times (at least once) on every non-empty line, the most frequent such one
+ * first; undefined when none does.
+ */
+export function sniffDelimiter(text: string, quote = '"'): string | undefined {
+  const lines: number[][] = []
+  let counts = CANDIDATES.map(() => 0)
+  let quoted = false
+  let empty = true
+  const endLine = () => {
+    if (!empty) lines.push(counts)
+    counts = CANDIDATES.map(() => 0)
+    empty = true
+  }
+  for (let i = 0; i < text.length && lines.length < 50; i++) {
+    const ch = text[i]!
+    if (ch === quote) {
+      quoted = !quoted
+      empty = false
+      continue
+    }
+    if (quoted) continue
+    if (ch === '\n' || ch === '\r') {
+      endLine()
+      continue
+    }
+    empty = false
+    const k = (CANDIDATES as readonly string[]).indexOf(ch)
+    if (k >= 0) counts[k]!++
+  }
+  if (!quoted) endLine()
+  let best: { delimiter: string; count: number } | undefined
+  CANDIDATES.forEach((delimiter, k) => {
+    const first = lines[0]?.[k] ?? 0
+    if (first === 0 || !lines.every((line) => line[k] === first)) return
+    if (best === undefined || first > best.count) best = { delimiter, count: first }
+  })
+  return best?.delimiter
+}

@@ -205,3 +205,63 @@ describe('csv.write file handling', () => {
     expect(await readdir(dir)).toEqual(['out.csv'])
   })
 })
+
+describe('csv.write encodings and formulas', () => {
+  it('writes UTF-16LE with its byte order mark, and latin1, and both read back', async () => {
+    const input = [{ id: '1', name: 'Zoë Müller', note: 'multi\nline, "quoted"' }]
+    for (const encoding of ['utf16le', 'latin1', 'utf8'] as const) {
+      const dir = await tempDir()
+      const { summary } = await writeCsv(input, { encoding, bom: true }, { dir })
+      expect(summary.status).toBe('succeeded')
+      const bytes = await readFile(join(dir, 'out.csv'))
+      const text = 'id,name,note\nZ'
+      if (encoding === 'utf16le') {
+        expect([...bytes.subarray(0, 2)]).toEqual([0xff, 0xfe])
+        expect(bytes.subarray(2, 2 + 2 * 13).toString('utf16le')).toBe(text.slice(0, 13))
+      } else if (encoding === 'latin1') {
+        expect(bytes.subarray(0, 13).toString('latin1')).toBe(text.slice(0, 13))
+        expect(bytes.includes(0xeb)).toBe(true) // ë as one byte
+      } else {
+        expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
+      }
+      const { rows } = await runTest(
+        {
+          nodes: [
+            { id: 'in', type: 'csv.read', config: { path: 'out.csv', encoding } },
+            { id: 'sink', type: 'test.collect' },
+          ],
+          edges: [{ from: 'in', to: 'sink' }],
+        },
+        dir,
+      )
+      expect(rows('sink'), encoding).toEqual(input)
+    }
+  })
+
+  it('rejects a row that latin1 cannot hold instead of writing "?"', async () => {
+    const routed = await writeCsv(
+      [
+        { id: 1, name: 'Zoë' },
+        { id: 2, name: 'price in €' },
+        { id: 3, name: 'ok' },
+      ],
+      { encoding: 'latin1' },
+      { onRowError: 'route' },
+    )
+    expect(routed.text).toBe('id,name\n1,Zo\ufffd\n3,ok\n') // read as utf8 here: ë is one latin1 byte
+    expect(routed.rejected.map((r) => r._error)).toEqual([
+      { code: 'CSV_ENCODING', message: 'field "name" holds "€" (U+20AC), which latin1 cannot store' },
+    ])
+    const failed = await writeCsv([{ '€': 1 }], { encoding: 'latin1' })
+    expect(failed.error).toMatchInlineSnapshot(
+      `"Node "out" (csv.write) columns: the header holds "€" (U+20AC), which latin1 cannot store; rename the column or write utf8"`,
+    )
+  })
+
+  it('leaves text that is a plain number alone when guarding formulas', async () => {
+    const { text } = await writeCsv([{ a: '-5', b: '+1.5', c: '-2e3', d: '-1+2', e: '-', f: '=-5' }], {
+      escapeFormulas: true,
+    })
+    expect(text).toBe(`a,b,c,d,e,f\n-5,+1.5,-2e3,'-1+2,'-,'=-5\n`)
+  })
+})

@@ -19,6 +19,13 @@ const TYPE = 'csv.write'
 /** Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/
 
+/** A plain number (`-5`, `+1.5`, `-2e3`): a spreadsheet reads it as a number, never as a formula. */
+const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+
+/** Characters latin1 (ISO 8859-1) cannot hold. */
+// eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
+const NOT_LATIN1 = /[^\u0000-\u00ff]/
+
 /** Write rows to a CSV file, replacing it only once every row is written. */
 export const csvWrite = defineNode({
   type: TYPE,
@@ -65,14 +72,24 @@ export const csvWrite = defineNode({
       escapeFormulas: z.boolean().default(false).meta({
         title: 'Guard against formulas',
         description:
-          "Prefix a `'` to every text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, so a spreadsheet shows it instead of running it. Numbers are written as they are.",
+          "Prefix a `'` to every text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, so a spreadsheet shows it instead of running it. Numbers, and text that is a plain number such as `-5` or `+1.5`, are written as they are.",
       }),
+      encoding: z
+        .enum(['utf8', 'utf16le', 'latin1'])
+        .default('utf8')
+        .meta({
+          title: 'Encoding',
+          description:
+            'Character encoding of the file. With latin1 a row holding a character latin1 cannot store (anything past U+00FF, e.g. `€` or `😀`) is a row error rather than written as `?`.',
+          'x-ui': { advanced: true },
+        }),
       bom: z
         .boolean()
         .default(false)
         .meta({
           title: 'Byte order mark',
-          description: 'Start the file with a UTF-8 byte order mark (helps Excel detect UTF-8).',
+          description:
+            'Start the file with a byte order mark: EF BB BF in UTF-8 (helps Excel detect UTF-8), FF FE in UTF-16LE. Ignored for latin1, which has none.',
           'x-ui': { advanced: true },
         }),
       multiValueSeparator: z
@@ -115,8 +132,10 @@ export const csvWrite = defineNode({
     const options = { delimiter: config.delimiter, eof: true }
     const separator = config.multiValueSeparator
     const guard = config.escapeFormulas
-      ? (text: string) => (FORMULA_START.test(text) ? `'${text}` : text)
+      ? (text: string) => (FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text)
       : (text: string) => text
+    const encoding = config.encoding
+    const latin1 = encoding === 'latin1'
     const cell = (value: unknown): string => {
       if (typeof value === 'string') return guard(value)
       if (value === null || value === undefined) return ''
@@ -127,7 +146,7 @@ export const csvWrite = defineNode({
     }
     const write = async (text: string) => {
       try {
-        await state.handle.write(text)
+        await state.handle.write(text, null, encoding)
       } catch (error) {
         throw fileError(error, state.where)
       }
@@ -140,8 +159,16 @@ export const csvWrite = defineNode({
     const start = async (names: readonly string[]) => {
       started = true
       if (!state.fresh) return
-      let head = config.bom ? '\uFEFF' : ''
+      let head = config.bom && !latin1 ? '\uFEFF' : ''
       if (config.header) head += stringify([names.map(guard)], options)
+      const bad = latin1 ? NOT_LATIN1.exec(head) : null
+      if (bad !== null) {
+        throw new NodeRunError(
+          'CSV_ENCODING',
+          `Node "${nodeId}" (${TYPE}) columns: the header holds ${describeChar(bad[0])}, which latin1 cannot store; rename the column or write utf8`,
+          { nodeId, field: 'columns' },
+        )
+      }
       if (head !== '') await write(head)
     }
     if (columns !== undefined) await start(columns)
@@ -169,7 +196,24 @@ export const csvWrite = defineNode({
           }
         }
         const record = new Array<string>(columns.length)
-        for (let c = 0; c < columns.length; c++) record[c] = cell(row[columns[c]!])
+        let unencodable: string | undefined
+        for (let c = 0; c < columns.length; c++) {
+          const text = cell(row[columns[c]!])
+          if (latin1 && unencodable === undefined) {
+            const bad = NOT_LATIN1.exec(text)
+            if (bad !== null)
+              unencodable = `field "${columns[c]}" holds ${describeChar(bad[0])}, which latin1 cannot store`
+          }
+          record[c] = text
+        }
+        if (unencodable !== undefined) {
+          reject(
+            row,
+            new NodeRunError('CSV_ENCODING', unencodable, { nodeId, field: 'encoding' }),
+            position + i + 1,
+          )
+          continue
+        }
         records.push(record)
       }
       position += batch.length
@@ -177,7 +221,7 @@ export const csvWrite = defineNode({
       await write(stringify(records, options))
       countOut(records.length)
     }
-    if (!started && config.bom && state.fresh) await write('\uFEFF')
+    if (!started && config.bom && !latin1 && state.fresh) await write('\uFEFF')
 
     try {
       await state.handle.datasync()
@@ -203,4 +247,9 @@ function scalarText(value: unknown): string {
   if (value instanceof Date) return value.toISOString()
   if (typeof value === 'object') return JSON.stringify(value)
   return String(value)
+}
+
+/** A character as `"€" (U+20AC)`. */
+function describeChar(ch: string): string {
+  return `"${ch}" (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`
 }

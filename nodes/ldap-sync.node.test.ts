@@ -353,6 +353,8 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
       [
         {
           "action": "ambiguous",
+          "after": null,
+          "before": null,
           "changed": [],
           "dn": "",
           "error": {

@@ -6,6 +6,7 @@ import {
   ldapSyncDriver,
   planLdapSync,
   thresholdError,
+  type PasswordRow,
 } from './ldap/sync-driver.ts'
 import { filterIssues } from './ldap-read.node.ts'
 
@@ -20,7 +21,10 @@ export const ldapSync = defineNode({
   description:
     'Provisions, updates and de-provisions directory objects within a scope (base + filter) from the input rows. It reads the scope once, correlates by key (two or more matches are reported as ambiguous and never written), computes a plan with the smallest changes, checks maxDeletes / maxDeletePercent on it, then applies it over a few pipelined connections. In plan mode it only emits the plan. One row per object on "results".',
   inputs: { in: rows({ title: 'Source rows' }) },
-  outputs: { results: results({ title: 'Results' }) },
+  outputs: {
+    results: results({ title: 'Results' }),
+    passwords: rows({ title: 'Generated passwords' }),
+  },
   config: ldapSyncConfig,
   holdsData: 'every input row, to correlate them with the directory scope',
   infer: ({ config, inputs }) => {
@@ -66,7 +70,10 @@ export const ldapSync = defineNode({
     }
     return {
       issues,
-      outputs: { results: ['key', 'dn', 'newDn', 'action', 'changed', 'outcome', 'error'] },
+      outputs: {
+        results: ['key', 'dn', 'newDn', 'action', 'changed', 'outcome', 'error'],
+        passwords: ['key', 'dn', 'password'],
+      },
     }
   },
   async *run(ctx) {
@@ -83,9 +90,11 @@ export const ldapSync = defineNode({
     if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
     const stats = { writes: 0 }
     let failed = 0
-    for await (const chunk of applyLdapSync({ ...ctx, config, plan, stats })) {
+    const passwords: PasswordRow[] = []
+    const onPassword = (row: PasswordRow) => passwords.push(row)
+    for await (const chunk of applyLdapSync({ ...ctx, config, plan, stats, onPassword })) {
       failed += chunk.filter((r) => r.outcome === 'failed').length
-      yield { results: chunk }
+      yield passwords.length === 0 ? { results: chunk } : { results: chunk, passwords: passwords.splice(0) }
     }
     log.info(`applied: ${stats.writes} write(s), ${failed} failed`)
   },

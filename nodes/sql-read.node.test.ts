@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { analyzeGraph, createConnectionResolver } from '../engine/index.ts'
+import { analyzeGraph, createConnectionResolver, createMemoryStateStore } from '../engine/index.ts'
 import { tempDir } from '../test/helpers.ts'
 import { firstError, runTest, testCatalog } from './test-kit.ts'
 
@@ -125,10 +125,14 @@ describe('sql.read', () => {
     )
   })
 
-  it('refuses drivers this version does not have, and stored connections outside the server', async () => {
+  it('refuses unknown drivers, unreachable servers, and stored connections outside the server', async () => {
     const dir = await tempDir()
     const named = async (name: string) =>
-      name === 'warehouse' ? { driver: 'postgres', host: 'db' } : undefined
+      name === 'warehouse'
+        ? { driver: 'db2', host: 'db' }
+        : name === 'down'
+          ? { driver: 'postgres', host: '127.0.0.1', port: 1, user: 'sync' }
+          : undefined
     const run = (connection: unknown) =>
       runTest(
         {
@@ -142,7 +146,10 @@ describe('sql.read', () => {
         { connections: createConnectionResolver({ named }) },
       )
     expect(firstError((await run('warehouse')).summary)).toMatchInlineSnapshot(
-      `"Node "src" (sql.read) connection.driver: the postgres driver is not available yet; this version supports: sqlite"`,
+      `"Node "src" (sql.read) connection.driver: unknown driver "db2"; expected one of: sqlite, postgres, mysql, mssql, oracle"`,
+    )
+    expect(firstError((await run('down')).summary)).toMatchInlineSnapshot(
+      `"Node "src" (sql.read) connection: cannot connect to postgres://sync@127.0.0.1:1/: connect ECONNREFUSED 127.0.0.1:1"`,
     )
     expect(firstError((await run('nope')).summary)).toMatchInlineSnapshot(
       `"Node "src" (sql.read) connection: no stored connection is named "nope""`,
@@ -254,5 +261,54 @@ describe('sql.read', () => {
     const db = new Database(join(dir, 'hr.db'), { readonly: true })
     expect(db.prepare('SELECT count(*) AS n FROM people_copy').get()).toEqual({ n: 3000 })
     db.close()
+  })
+
+  it('reads incrementally from a watermark kept per graph, advanced only after a successful run', async () => {
+    const dir = await peopleDb(3)
+    const state = createMemoryStateStore()
+    const run = (extra: Record<string, unknown> = {}) =>
+      runTest(
+        {
+          nodes: [
+            {
+              id: 'src',
+              type: 'sql.read',
+              config: {
+                connection: { driver: 'sqlite', path: 'hr.db' },
+                query: 'SELECT id, name FROM people WHERE name <> ?',
+                params: ['nobody'],
+                watermark: 'id',
+                ...extra,
+              },
+            },
+            { id: 'sink', type: 'test.collect' },
+          ],
+          edges: [{ from: 'src', to: 'sink' }],
+        },
+        dir,
+        { state },
+      )
+    expect((await run()).rows('sink').map((r) => r.id)).toEqual([1, 2, 3])
+    const db = new Database(join(dir, 'hr.db'))
+    db.exec("INSERT INTO people VALUES (4, 'person 4', 1, NULL), (5, 'person 5', 1, NULL)")
+    db.close()
+    expect((await run()).rows('sink').map((r) => r.id)).toEqual([4, 5])
+    expect(state.values).toEqual({ 'src/watermark': { column: 'id', value: 5 } })
+    // A run without a state store cannot remember where it stopped, and says so.
+    const { summary } = await runTest(
+      {
+        nodes: [
+          {
+            id: 'src',
+            type: 'sql.read',
+            config: { connection: { driver: 'sqlite', path: 'hr.db' }, table: 'people', watermark: 'id' },
+          },
+          { id: 'sink', type: 'test.collect' },
+        ],
+        edges: [{ from: 'src', to: 'sink' }],
+      },
+      dir,
+    )
+    expect(summary.errors[0]?.code).toBe('WATERMARK_NO_STATE')
   })
 })

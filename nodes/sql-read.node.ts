@@ -18,12 +18,12 @@ export const sqlRead = defineNode({
   title: 'Read SQL',
   category: 'source',
   description:
-    'Streams the rows of a table, or of a query, from a database through a cursor, one batch at a time. Give exactly one of `table` and `query`. Values come as the database returns them (numbers, text, null). A SQLite file that a sql.write of the same graph writes to must be in WAL mode, or the writer waits for the reader.',
+    "Streams the rows of a table, or of a query, from a database through a server-side cursor (PostgreSQL pg-cursor, MySQL/MariaDB streamed result, SQL Server streamed request, Oracle result set; SQLite iterates the file), one batch at a time: never the whole result in memory. Give exactly one of `table` and `query`; `watermark` makes reads incremental. Values by driver — **sqlite**: as stored (INTEGER/REAL numbers, TEXT, BLOB bytes, NULL). **postgres**: integers and floats as numbers, bigint as a number when it fits (text otherwise), numeric/decimal as exact text, boolean as true/false, date as `YYYY-MM-DD`, timestamp as `YYYY-MM-DDTHH:MM:SS[.fff]`, timestamptz as ISO 8601 UTC, json/jsonb parsed, bytea as base64 text. **mysql** (MySQL, MariaDB): integers as numbers (BIGINT as text past 2^53), DECIMAL as exact text, TINYINT(1)/BOOLEAN as true/false, DATE/DATETIME/TIMESTAMP as the server's text (`YYYY-MM-DD HH:MM:SS[.fff]`), BLOB/BINARY as base64. **mssql**: numbers (decimal/money as JS numbers), bigint as a number when it fits, bit as true/false, date/datetime2/datetimeoffset as ISO 8601 UTC, varbinary as base64. **oracle** (thin mode): NUMBER as a number, DATE/TIMESTAMP as ISO 8601 (read in the server session's time zone, set to UTC), CLOB as text, BLOB/RAW as base64. NULL is null everywhere. A SQLite file that a sql.write of the same graph writes to must be in WAL mode, or the writer waits for the reader.",
   inputs: {},
   outputs: { out: rows() },
   config: z
     .object({
-      connection: sqlConnectionField('read'),
+      connection: sqlConnectionField(),
       table: z.string().min(1).optional().meta({
         title: 'Table',
         description: 'Read every row of this table or view. The name must exist in the database.',
@@ -47,6 +47,11 @@ export const sqlRead = defineNode({
             'Values for the `?` placeholders of `query`, in order. Use `{ "$param": "name" }` for a template parameter.',
           'x-ui': { advanced: true },
         }),
+      watermark: z.string().min(1).optional().meta({
+        title: 'Watermark column',
+        description:
+          "Incremental reads: only rows whose value in this column is greater than the largest value the last successful run of the graph read, in the column's order (`WHERE column > last ORDER BY column`; with `query`, the query is wrapped as a subquery). Use an ever-increasing column (an id, an updated-at timestamp). The largest value read is kept per graph and node (the CLI keeps it in `<graph file>.state.json`) and advanced only when the whole run succeeds, so a failed run reads the same rows again. The first run reads every row; rows whose column is NULL are never read.",
+      }),
     })
     .strict(),
   infer: ({ config }) => ({ outputs: { out: undefined }, issues: sourceIssues(config) }),
@@ -64,7 +69,40 @@ export const sqlRead = defineNode({
       )
     }
     const connector = await connectSql(ctx, TYPE, config.connection, 'read')
-    if (config.table === undefined) return { connector, sql: config.query! }
+    const q = (name: string) => connector.dialect.quoteIdent(name)
+    let last: unknown
+    if (config.watermark !== undefined) {
+      if (ctx.runState === undefined) {
+        throw new NodeRunError(
+          'WATERMARK_NO_STATE',
+          `Node "${nodeId}" (${TYPE}) watermark: this host keeps no state between runs, so an incremental read cannot remember where it stopped`,
+          { nodeId, field: 'watermark' },
+        )
+      }
+      const kept = ctx.runState.get('watermark') as { column?: unknown; value?: unknown } | undefined
+      if (kept?.column === config.watermark && kept.value !== undefined && kept.value !== null)
+        last = kept.value
+    }
+    const incremental = (from: string): { sql: string; params: unknown[] } => {
+      const params = config.params ?? []
+      if (config.watermark === undefined) return { sql: from, params }
+      const column = q(config.watermark)
+      const where =
+        last === undefined ? '' : ` WHERE ${column} > ${connector.dialect.placeholder(params.length + 1)}`
+      return {
+        sql: `SELECT * FROM ${from}${where} ORDER BY ${column}`,
+        params: last === undefined ? params : [...params, last],
+      }
+    }
+    if (config.table === undefined) {
+      const query = config.query!
+      return {
+        connector,
+        ...(config.watermark === undefined
+          ? { sql: query, params: config.params ?? [] }
+          : incremental(`(${query}) sg_incremental`)),
+      }
+    }
     const table = await connector.describeTable(config.table)
     if (table === undefined) {
       const tables = await connector.listTables()
@@ -74,11 +112,21 @@ export const sqlRead = defineNode({
         { nodeId, field: 'table' },
       )
     }
-    return { connector, sql: connector.dialect.selectAll(config.table) }
+    if (config.watermark !== undefined && !table.columns.some((c) => c.name === config.watermark)) {
+      throw new ConnectorError(
+        'SQL_UNKNOWN_COLUMN',
+        `Node "${nodeId}" (${TYPE}) watermark: table "${config.table}" has no column "${config.watermark}"; its columns: ${table.columns.map((c) => c.name).join(', ')}`,
+        { nodeId, field: 'watermark' },
+      )
+    }
+    if (config.watermark === undefined)
+      return { connector, sql: connector.dialect.selectAll(config.table), params: [] }
+    return { connector, ...incremental(q(config.table)) }
   },
-  async *run({ nodeId, config, state, settings, signal }) {
+  async *run({ nodeId, config, state, settings, signal, runState }) {
     const field = config.table === undefined ? 'query' : 'table'
-    const stream = state.connector.query(state.sql, config.params ?? [], settings.batchSize, signal)
+    const stream = state.connector.query(state.sql, state.params, settings.batchSize, signal)
+    let highest: unknown
     const batches = stream[Symbol.asyncIterator]()
     try {
       for (;;) {
@@ -97,11 +145,24 @@ export const sqlRead = defineNode({
             },
           )
         }
-        if (next.done) return
+        if (next.done) break
+        if (config.watermark !== undefined) {
+          for (let i = next.value.length - 1; i >= 0; i--) {
+            const value = next.value[i]![config.watermark]
+            if (value !== null && value !== undefined) {
+              highest = value
+              break
+            }
+          }
+        }
         yield { out: next.value }
       }
     } finally {
       await batches.return?.()
+    }
+    // Kept by the engine only if the whole run succeeds.
+    if (config.watermark !== undefined && highest !== undefined) {
+      runState?.set('watermark', { column: config.watermark, value: highest })
     }
   },
 })

@@ -12,14 +12,10 @@ import {
   type NodeIssue,
   type Row,
 } from '../engine/index.ts'
+import { setField } from './row-builder.ts'
+import { isBinaryType } from './sql/batch.ts'
 import { connectSql, sqlConnectionField } from './sql/connect.ts'
-import {
-  WRITE_MODES,
-  type RowStatement,
-  type SqlConnector,
-  type TableInfo,
-  type WriteMode,
-} from './sql/types.ts'
+import { WRITE_MODES, type SqlConnector, type TableInfo, type WriteMode } from './sql/types.ts'
 
 const TYPE = 'sql.write'
 
@@ -39,13 +35,13 @@ export const sqlWrite = defineNode({
   title: 'Write SQL',
   category: 'destination',
   description:
-    'Writes each input row to a table, one transaction per batch. Every field of a row must be a column of the table (a field missing from a row is written as NULL); names are checked against the table and quoted, values are always sent as parameters (booleans as 1/0, arrays and objects as JSON text). A row the database refuses (a constraint, a bad value) is handled by onRowError: with `fail` nothing of its batch is kept; with `skip` or `route` the other rows of the batch are still written. The `results` output carries each written row with `_action` (the mode, or `none` when an update or delete matched no row).',
+    "Writes each input row to a table, one transaction per batch, through each driver's bulk path for `insert` and `upsert`: PostgreSQL COPY FROM STDIN (insert) and multi-row INSERT … ON CONFLICT (upsert); MySQL/MariaDB multi-row INSERT (… ON DUPLICATE KEY UPDATE); SQL Server bulk load (insert) and multi-row MERGE (upsert); Oracle executeMany of INSERT or MERGE; SQLite prepared statements. Every field of a row must be a column of the table (a field missing from a row is written as NULL); names are checked against the table and quoted per dialect, values are always sent as parameters. Values: arrays and objects as JSON text; booleans as true/false where the database has a boolean (PostgreSQL, SQL Server bit) and 1/0 elsewhere; text into a binary column (bytea, BLOB, VARBINARY, RAW) is decoded from base64, the form sql.read gives binary in (not for SQLite, which stores the text); dates as the text the row holds (ISO 8601 works for every driver; Oracle sessions are set to ISO formats). A row the database refuses (a constraint, a bad value) is handled by onRowError: with `fail` nothing of its batch is kept; with `skip` or `route` the batch is redone row by row under savepoints and the other rows are still written. The `results` output carries each written row with `_action` (the mode, or `none` when an update or delete matched no row).",
   inputs: { in: rows() },
   outputs: { results: results({ title: 'Written rows' }) },
   rowErrors: true,
   config: z
     .object({
-      connection: sqlConnectionField('write'),
+      connection: sqlConnectionField(),
       table: z.string().min(1).meta({
         title: 'Table',
         description: 'The table to write to. It must exist unless createTable is set.',
@@ -109,7 +105,6 @@ export const sqlWrite = defineNode({
     const key = config.key ?? []
     const action = ACTIONS[config.mode]
     const keepGoodRows = settings.onRowError !== 'fail'
-    const statements = new Map<string, RowStatement[]>()
     let table = state.table
     let position = 0
     for await (const batch of inputs.in!) {
@@ -143,13 +138,12 @@ export const sqlWrite = defineNode({
         }
       }
 
-      const signature = columns.join('\u0000')
-      let list = statements.get(signature)
-      if (list === undefined) {
-        list = connector.dialect.writeStatements({ table: config.table, mode: config.mode, columns, key })
-        statements.set(signature, list)
-      }
-      const outcome = await connector.writeBatch(list, toWrite, { keepGoodRows }).catch((error: unknown) => {
+      const binaryColumns =
+        connector.dialect.name === 'sqlite'
+          ? []
+          : table.columns.filter((c) => isBinaryType(c.type) && columns.includes(c.name)).map((c) => c.name)
+      const spec = { table: config.table, mode: config.mode, columns, key, binaryColumns }
+      const outcome = await connector.writeBatch(spec, toWrite, { keepGoodRows }).catch((error: unknown) => {
         throw writeError(nodeId, connector, error)
       })
       for (const failure of outcome.failures) {
@@ -163,7 +157,7 @@ export const sqlWrite = defineNode({
         if (affected < 0) return
         const row = toWrite[i]!
         const result: Row = {}
-        for (const field in row) result[field] = row[field]
+        for (const field in row) setField(result, field, row[field])
         result._action = affected === 0 && config.mode !== 'upsert' ? 'none' : action
         written.push(result)
       })

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import type { Socket } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import {
   Attribute,
@@ -12,6 +13,7 @@ import {
 import { z } from 'zod'
 import { ConnectorError, errorCode, errorMessage, secret, type SetupContext } from '../../engine/index.ts'
 import { formatDn, parseDn } from './dn.ts'
+import { toFilter } from './filter.ts'
 import { emptySchema, parseAttributeTypes, type DirectorySchema } from './schema.ts'
 import { binaryToText, WELL_KNOWN_BINARY } from './values.ts'
 
@@ -34,7 +36,8 @@ export const ldapConnectionObject = z
         rejectUnauthorized: z.boolean().default(true).meta({ title: 'Verify the server certificate' }),
       })
       .strict()
-      .optional(),
+      .optional()
+      .meta({ title: 'TLS' }),
     timeoutMs: z
       .number()
       .int()
@@ -198,6 +201,7 @@ export class LdapConnection {
       await client.unbind().catch(() => undefined)
       throw ldapError(error, settings, place)
     }
+    coalesceWrites(client)
     return new LdapConnection(client, settings, place)
   }
 
@@ -235,7 +239,7 @@ export class LdapConnection {
     const binary = [...WELL_KNOWN_BINARY, ...request.attributes.filter((a) => schema.get(a)?.binary)]
     const options = {
       scope: request.scope,
-      filter: request.filter,
+      filter: toFilter(request.filter),
       attributes: [...request.attributes],
       explicitBufferAttributes: binary,
       sizeLimit: request.sizeLimit ?? 0,
@@ -277,9 +281,10 @@ export class LdapConnection {
     schema: DirectorySchema,
   ): Promise<EntryRow[]> {
     const rows: EntryRow[] = []
+    const names = requestedNames(requested)
     for (const entry of entries) {
       await this.completeRanges(entry)
-      rows.push(entryToRow(entry, requested, schema))
+      rows.push(entryToRow(entry, names, schema))
     }
     return rows
   }
@@ -296,7 +301,7 @@ export class LdapConnection {
     })
   }
 
-  async add(dn: string, attributes: Record<string, string[]>): Promise<void> {
+  async add(dn: string, attributes: Record<string, string[] | Buffer[]>): Promise<void> {
     this.writes++
     await this.client.add(
       dn,
@@ -343,6 +348,30 @@ export class LdapConnection {
 }
 
 /**
+ * ldapts writes every request to its socket on its own; with many operations in flight that is one
+ * syscall per operation. Cork the socket for the rest of the tick, so the requests sent together
+ * (as replies come back and free slots) leave in one write. Reaches ldapts's private `socket`; a
+ * client without one (a future ldapts) is left as it is.
+ */
+function coalesceWrites(client: Client): void {
+  const socket = (client as unknown as { socket?: Socket }).socket
+  if (socket === undefined || typeof socket.cork !== 'function') return
+  const write = socket.write.bind(socket)
+  let corked = false
+  socket.write = ((...args: Parameters<Socket['write']>) => {
+    if (!corked) {
+      corked = true
+      socket.cork()
+      process.nextTick(() => {
+        corked = false
+        socket.uncork()
+      })
+    }
+    return (write as (...a: Parameters<Socket['write']>) => boolean)(...args)
+  }) as Socket['write']
+}
+
+/**
  * Replace every ranged attribute of `entry` (`member;range=0-1499`) by all its values, asking
  * `fetch(dn, 'member;range=1500-*')` for the next slices until the server answers with `-*`.
  */
@@ -376,21 +405,35 @@ function toList(value: Entry[string] | undefined): (string | Buffer)[] {
   return Array.isArray(value) ? [...value] : [value]
 }
 
+const WELL_KNOWN_BINARY_LOWER = new Set(WELL_KNOWN_BINARY.map((b) => b.toLowerCase()))
+
+/** The requested attribute names by lower-case name, so rows use the spelling asked for. */
+export function requestedNames(requested: readonly string[]): Map<string, string> {
+  return new Map(requested.map((r) => [r.toLowerCase(), r]))
+}
+
 /** Shape an entry as a row: binary values as text, multi-valued attributes as arrays per the schema. */
-export function entryToRow(entry: Entry, requested: readonly string[], schema: DirectorySchema): EntryRow {
+export function entryToRow(
+  entry: Entry,
+  requested: readonly string[] | Map<string, string>,
+  schema: DirectorySchema,
+): EntryRow {
   const row: EntryRow = { dn: entry.dn }
-  const byLower = new Map(requested.map((r) => [r.toLowerCase(), r]))
+  const byLower = requested instanceof Map ? requested : requestedNames(requested)
   for (const [key, raw] of Object.entries(entry)) {
     if (key === 'dn') continue
     const info = schema.get(key)
-    const name = byLower.get(key.toLowerCase()) ?? key
-    const values = toList(raw).map((v) => {
-      if (Buffer.isBuffer(v)) return binaryToText(key, v)
-      if (info?.binary || WELL_KNOWN_BINARY.some((b) => b.toLowerCase() === key.toLowerCase())) {
-        return binaryToText(key, Buffer.from(v, 'utf8'))
-      }
-      return v
-    })
+    const lower = key.toLowerCase()
+    const name = byLower.get(lower) ?? key
+    const binary = info?.binary === true || WELL_KNOWN_BINARY_LOWER.has(lower)
+    const list = toList(raw)
+    const values =
+      !binary && list.every((v) => typeof v === 'string')
+        ? list
+        : list.map((v) => {
+            if (Buffer.isBuffer(v)) return binaryToText(key, v)
+            return binary ? binaryToText(key, Buffer.from(v, 'utf8')) : v
+          })
     if (info?.single === true) row[name] = values[0] ?? null
     else if (info === undefined && values.length <= 1) row[name] = values[0] ?? null
     else row[name] = values

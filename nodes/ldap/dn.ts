@@ -21,6 +21,8 @@ export class DnSyntaxError extends Error {
 }
 
 const HEX = /^[0-9A-Fa-f]{2}$/
+const encoder = new TextEncoder()
+const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Escape an attribute value for use in a DN (RFC 4514 §2.4): `"` `+` `,` `;` `<` `>` `\` anywhere,
@@ -73,7 +75,6 @@ export function parseDn(text: string): Dn {
     } else {
       const bytes: number[] = []
       let lastSignificant = 0
-      const encoder = new TextEncoder()
       while (i < text.length && !',+;'.includes(text[i]!)) {
         const ch = text[i]!
         if (ch === '\\') {
@@ -89,6 +90,10 @@ export function parseDn(text: string): Dn {
             fail('dangling "\\"')
           }
           lastSignificant = bytes.length
+        } else if (ch < '\u0080' && ch !== '"') {
+          bytes.push(ch.charCodeAt(0))
+          i += 1
+          if (ch !== ' ') lastSignificant = bytes.length
         } else {
           const cp = String.fromCodePoint(text.codePointAt(i)!)
           if (cp === '"') fail('unescaped "\\""')
@@ -99,9 +104,7 @@ export function parseDn(text: string): Dn {
       }
       // Unescaped trailing spaces are not part of the value.
       try {
-        value = new TextDecoder('utf-8', { fatal: true }).decode(
-          new Uint8Array(bytes.slice(0, lastSignificant)),
-        )
+        value = utf8.decode(new Uint8Array(bytes.slice(0, lastSignificant)))
       } catch {
         return fail('escaped bytes are not UTF-8')
       }
@@ -156,13 +159,23 @@ export function normalizeDn(text: string): string {
 
 /** Whether two DNs name the same entry. */
 export function sameDn(a: string, b: string): boolean {
-  return normalizeDn(a) === normalizeDn(b)
+  return a === b || normalizeDn(a) === normalizeDn(b)
 }
+
+/** Containers seen by `childDn`, formatted once (a sync names thousands of entries in a few). */
+const formattedParents = new Map<string, string>()
 
 /** The DN of an entry named `type=value` under `parent`, the value escaped. */
 export function childDn(type: string, value: string, parent: string): string {
   const rdn = `${type}=${escapeDnValue(value)}`
-  return parent.trim() === '' ? rdn : `${rdn},${formatDn(parseDn(parent))}`
+  if (parent.trim() === '') return rdn
+  let formatted = formattedParents.get(parent)
+  if (formatted === undefined) {
+    formatted = formatDn(parseDn(parent))
+    if (formattedParents.size >= 10_000) formattedParents.clear()
+    formattedParents.set(parent, formatted)
+  }
+  return `${rdn},${formatted}`
 }
 
 /** The leaf RDN and the parent of a DN, each as a DN string. */

@@ -73,7 +73,14 @@ export function parseAttributeTypes(definitions: readonly string[]): DirectorySc
       numeric: syntax === INTEGER_SYNTAX || equality === 'integermatch',
     })
   }
-  return { get: (name) => infos.get(name.split(';')[0]!.toLowerCase()), size: infos.size }
+  const byName = new Map<string, AttributeInfo | undefined>()
+  const get = (name: string) => {
+    if (byName.has(name)) return byName.get(name)
+    const info = infos.get(name.split(';')[0]!.toLowerCase())
+    if (byName.size < 100_000) byName.set(name, info)
+    return info
+  }
+  return { get, size: infos.size }
 }
 
 /** A schema that knows nothing: values are shaped by count and compared case-insensitively. */

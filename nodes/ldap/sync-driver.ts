@@ -1,3 +1,4 @@
+import { open, type FileHandle } from 'node:fs/promises'
 import { z } from 'zod'
 import {
   compileExpression,
@@ -31,6 +32,8 @@ import {
 import { childDn, escapeDnValue, formatDn, formatRdn, normalizeDn, parseDn, sameDn, splitDn } from './dn.ts'
 import { checkAttributeName, wrapFilter } from './filter.ts'
 import type { DirectorySchema } from './schema.ts'
+import { isGuidAttribute } from './values.ts'
+import { encodeUnicodePwd, generatePassword, parseEnabled, sshaHash, UAC, withAccountEnabled } from './ad.ts'
 
 const attributeName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'an LDAP attribute name')
 
@@ -47,7 +50,31 @@ const flowRule = z
   .strict()
 
 /** `userAccountControl` 514: a normal account, disabled (ACCOUNTDISABLE | NORMAL_ACCOUNT). */
-const AD_DISABLED = { userAccountControl: ['514'] }
+const AD_DISABLED = { userAccountControl: [String(UAC.NORMAL_ACCOUNT | UAC.ACCOUNTDISABLE)] }
+
+const passwordConfig = z
+  .object({
+    attribute: z.enum(['unicodePwd', 'userPassword']).default('unicodePwd').meta({
+      title: 'Password attribute',
+      description:
+        'unicodePwd (Active Directory; needs ldaps:// or StartTLS) or userPassword (sent as an {SSHA} hash)',
+    }),
+    length: z.number().int().min(8).max(256).default(24).meta({ title: 'Length' }),
+    lower: z.boolean().default(true).meta({ title: 'Lower-case letters' }),
+    upper: z.boolean().default(true).meta({ title: 'Upper-case letters' }),
+    digits: z.boolean().default(true).meta({ title: 'Digits' }),
+    symbols: z.boolean().default(true).meta({ title: 'Symbols' }),
+    deliver: z.enum(['port', 'file']).default('port').meta({
+      title: 'Deliver the passwords to',
+      description:
+        'port: the "passwords" output only (wire it to a destination you trust); file: an owner-only CSV file',
+    }),
+    file: z.string().min(1).optional().meta({
+      title: 'Password file',
+      description: 'With deliver = file: where dn,password lines are appended',
+    }),
+  })
+  .strict()
 
 export const ldapSyncConfig = z
   .object({
@@ -62,7 +89,14 @@ export const ldapSyncConfig = z
       .default('(objectClass=*)')
       .meta({ title: 'Scope filter', description: 'e.g. (objectClass=inetOrgPerson)' }),
     key: z
-      .array(z.object({ source: z.string().min(1), target: attributeName }).strict())
+      .array(
+        z
+          .object({
+            source: z.string().min(1).meta({ title: 'Source field' }),
+            target: attributeName.meta({ title: 'Directory attribute' }),
+          })
+          .strict(),
+      )
       .min(1)
       .meta({
         title: 'Match on',
@@ -130,6 +164,22 @@ export const ldapSyncConfig = z
       ])
       .default({ action: 'none' })
       .meta({ title: 'Objects no source row matches' }),
+    account: z
+      .object({
+        enabledFrom: z.string().min(1).meta({
+          title: 'Source field saying the account is enabled',
+          description:
+            'true/false, 1/0, yes/no…; sets or clears ACCOUNTDISABLE in userAccountControl, keeping the other flags',
+        }),
+      })
+      .strict()
+      .optional()
+      .meta({ title: 'Active Directory account' }),
+    password: passwordConfig.optional().meta({
+      title: 'Generated password on create',
+      description:
+        'A random password set on each created object and delivered only to the chosen destination; never logged, never in the plan',
+    }),
     attributes: z
       .record(attributeName, z.union([z.string().min(1), flowRule]))
       .default({})
@@ -177,6 +227,20 @@ function rules(config: LdapSyncConfig): Record<string, AttributeRule> {
   for (const [attribute, rule] of Object.entries(config.attributes)) {
     out[attribute] = typeof rule === 'string' ? { source: rule } : rule
   }
+  if (config.account !== undefined) {
+    const field = config.account.enabledFrom
+    out.userAccountControl = {
+      source: field,
+      empty: 'keep',
+      combine(have, want) {
+        if (want.length === 0) return have
+        const enabled = parseEnabled(want[0])
+        if (enabled === undefined)
+          throw new Error(`field "${field}": ${JSON.stringify(want[0])} is not enabled/disabled (true/false)`)
+        return [withAccountEnabled(have[0], enabled)]
+      },
+    }
+  }
   return out
 }
 
@@ -189,7 +253,16 @@ function deprovisionOf(config: LdapSyncConfig): Deprovision {
     case 'disable': {
       const attributes: Record<string, SyncValue[]> = d.preset === 'activeDirectory' ? { ...AD_DISABLED } : {}
       for (const [a, v] of Object.entries(d.attributes ?? {})) attributes[a] = toValues(v)
-      return { action: 'disable', attributes }
+      if (d.preset !== 'activeDirectory') return { action: 'disable', attributes }
+      // Set ACCOUNTDISABLE on what the account holds, keeping its other flags.
+      return {
+        action: 'disable',
+        attributes,
+        valuesFor: (read) => ({
+          ...attributes,
+          userAccountControl: [withAccountEnabled(read('userAccountControl')[0], false)],
+        }),
+      }
     }
     case 'move':
       return { action: 'move', container: d.container }
@@ -200,22 +273,54 @@ function deprovisionOf(config: LdapSyncConfig): Deprovision {
   }
 }
 
+/** Case-ignore comparison form: trimmed, inner white space as one space, lower case. */
+function fold(text: string): string {
+  const trimmed = text.trim()
+  return (/\s\s|[^\S ]/.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed).toLowerCase()
+}
+
 /** Comparison by the directory's schema: DN syntax by normalised DN, integers by number, caseIgnore lower-cased. */
 export function schemaComparison(schema: DirectorySchema): Comparison {
+  type Kind = 'guid' | 'dn' | 'numeric' | 'exact' | 'fold'
+  const kinds = new Map<string, Kind>()
+  const kindOf = (attribute: string): Kind => {
+    let kind = kinds.get(attribute)
+    if (kind === undefined) {
+      const info = schema.get(attribute)
+      const lower = attribute.toLowerCase()
+      kind = isGuidAttribute(attribute)
+        ? 'guid'
+        : info?.dn === true || lower === 'member' || lower === 'manager'
+          ? 'dn'
+          : info?.numeric === true
+            ? 'numeric'
+            : info?.caseExact === true || info?.binary === true
+              ? 'exact'
+              : 'fold'
+      kinds.set(attribute, kind)
+    }
+    return kind
+  }
   return {
     normalize(attribute, value) {
-      const info = schema.get(attribute)
       const text = typeof value === 'boolean' ? (value ? 'TRUE' : 'FALSE') : String(value)
-      if (
-        info?.dn === true ||
-        attribute.toLowerCase() === 'member' ||
-        attribute.toLowerCase() === 'manager'
-      ) {
-        return normalizeDn(text)
+      switch (kindOf(attribute)) {
+        case 'guid':
+          return text
+            .trim()
+            .replace(/^\{|\}$/g, '')
+            .toLowerCase()
+        case 'dn':
+          return normalizeDn(text)
+        case 'numeric':
+          return /^\s*-?\d+\s*$/.test(text)
+            ? String(Number(text))
+            : text.trim().replace(/\s+/g, ' ').toLowerCase()
+        case 'exact':
+          return text
+        case 'fold':
+          return fold(text)
       }
-      if (info?.numeric === true && /^\s*-?\d+\s*$/.test(text)) return String(Number(text))
-      if (info?.caseExact === true || info?.binary === true) return text
-      return text.trim().replace(/\s+/g, ' ').toLowerCase()
     },
     multiValued: (attribute) => {
       const info = schema.get(attribute)
@@ -314,6 +419,8 @@ function check(config: LdapSyncConfig, nodeId: string): void {
   if (config.create && config.objectClass.length === 0)
     fail('objectClass', 'creating objects needs at least one object class')
   for (const [a] of Object.entries(config.attributes)) checkAttributeName(a)
+  if (config.password?.deliver === 'file' && config.password.file === undefined)
+    fail('password.file', 'deliver = file needs password.file')
   try {
     if (config.dn !== undefined && !('expression' in config.dn)) parseDn(config.dn.parent)
     parseDn(config.base)
@@ -330,6 +437,7 @@ function attributesToRead(config: LdapSyncConfig): string[] {
   for (const a of Object.keys(config.attributes)) names.add(a)
   const d = deprovisionOf(config)
   if (d.action === 'disable') for (const a of Object.keys(d.attributes)) names.add(a)
+  if (config.account !== undefined) names.add('userAccountControl')
   if (config.dn !== undefined && !('expression' in config.dn)) names.add(config.dn.rdn)
   return [...names]
 }
@@ -364,6 +472,11 @@ export async function planLdapSync(
         base: config.base,
         scope: config.scope,
         filter: wrapFilter(config.filter),
+        ...(config.password === undefined
+          ? {}
+          : {
+              password: `generated on create (${config.password.attribute}), delivered to ${config.password.deliver}`,
+            }),
       },
       sources: ctx.rows,
       targets,
@@ -394,14 +507,23 @@ export async function planLdapSync(
 
 const text = (v: SyncValue): string => (typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : String(v))
 
-/** Write one planned object. */
-async function writeItem(connection: LdapConnection, item: PlanItem): Promise<void> {
+/** Write one planned object; a create may carry extra (secret) attribute values that are not in the plan. */
+async function writeItem(
+  connection: LdapConnection,
+  item: PlanItem,
+  secret?: { attribute: string; value: string | Buffer },
+): Promise<void> {
   const changes = item.changes.map((c) => ({ op: c.op, attribute: c.attribute, values: c.values.map(text) }))
   try {
     switch (item.action) {
-      case 'create':
-        await connection.add(item.dn, Object.fromEntries(changes.map((c) => [c.attribute, c.values])))
+      case 'create': {
+        const attributes: Record<string, string[] | Buffer[]> = Object.fromEntries(
+          changes.map((c) => [c.attribute, c.values]),
+        )
+        if (secret !== undefined) attributes[secret.attribute] = [secret.value] as string[] | Buffer[]
+        await connection.add(item.dn, attributes)
         return
+      }
       case 'update':
       case 'disable':
         await connection.modify(item.dn, changes)
@@ -442,12 +564,86 @@ export function thresholdError(plan: Plan, nodeId: string): ConnectorError {
   })
 }
 
+/** A generated password with the object it was set on: a row of the `passwords` port. */
+export interface PasswordRow extends Row {
+  key: Record<string, unknown>
+  dn: string
+  password: string
+}
+
+/** Where generated passwords go; `port` when the caller passes them on to the node's output. */
+export type PasswordSink = (row: PasswordRow) => void
+
+const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)
+
+/** An owner-only CSV file that generated passwords are appended to (`dn,password,key`). */
+async function openPasswordFile(
+  ctx: SyncDriverContext,
+  path: string,
+): Promise<{ sink: PasswordSink; close(): Promise<void> }> {
+  const absolute = await ctx.files.resolve(path, { mode: 'write', field: 'password.file' })
+  let handle: FileHandle
+  try {
+    handle = await open(absolute, 'a', 0o600)
+    await handle.chmod(0o600)
+  } catch (error) {
+    throw new ConnectorError(
+      'PASSWORD_FILE',
+      `cannot open the password file ${path}: ${errorMessage(error)}`,
+      {
+        nodeId: ctx.nodeId,
+        field: 'password.file',
+        cause: error,
+      },
+    )
+  }
+  const lines: string[] = []
+  if ((await handle.stat()).size === 0) lines.push('dn,password,key\n')
+  return {
+    sink: (row) => lines.push(`${[row.dn, row.password, JSON.stringify(row.key)].map(csvField).join(',')}\n`),
+    async close() {
+      try {
+        if (lines.length > 0) await handle.appendFile(lines.join(''))
+      } finally {
+        await handle.close()
+      }
+    },
+  }
+}
+
+/** The secret attribute value of a new object, and the password it encodes. */
+function newPassword(
+  config: NonNullable<LdapSyncConfig['password']>,
+  item: PlanItem,
+): { attribute: string; value: string | Buffer; password: string } {
+  const first = (name: string) => {
+    const found = Object.entries(item.after ?? {}).find(([a]) => a.toLowerCase() === name.toLowerCase())
+    const v = found?.[1][0]
+    return v === undefined ? undefined : String(v)
+  }
+  const samAccountName = first('sAMAccountName')
+  const displayName = first('displayName') ?? first('cn')
+  const password = generatePassword(config, {
+    ...(samAccountName === undefined ? {} : { samAccountName }),
+    ...(displayName === undefined ? {} : { displayName }),
+  })
+  return config.attribute === 'unicodePwd'
+    ? { attribute: 'unicodePwd', value: encodeUnicodePwd(password), password }
+    : { attribute: 'userPassword', value: sshaHash(password), password }
+}
+
 /**
  * Apply a plan over a small pool of connections, writes pipelined; refuses a plan over a threshold
- * before writing anything. Yields results rows in plan order.
+ * before writing anything. Yields results rows in plan order. With `password` configured, each created
+ * object gets a generated password, handed to `onPassword` (deliver = port) or the password file.
  */
 export async function* applyLdapSync(
-  ctx: SyncDriverContext & { config: LdapSyncConfig; plan: Plan; stats?: { writes: number } },
+  ctx: SyncDriverContext & {
+    config: LdapSyncConfig
+    plan: Plan
+    stats?: { writes: number }
+    onPassword?: PasswordSink
+  },
 ): AsyncGenerator<ResultRow[], void, undefined> {
   const { config, plan, nodeId } = ctx
   if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
@@ -456,17 +652,51 @@ export async function* applyLdapSync(
     return
   }
   const settings = await resolveLdapSettings(ctx, config.connection)
-  const pool = await LdapPool.open(settings, config.connections, { nodeId, field: 'connection' })
+  const creates = plan.items.some((i) => i.action === 'create')
+  const passwords = config.password
+  let sink: PasswordSink | undefined
+  let closeSink = async () => undefined as void
+  if (passwords !== undefined && creates) {
+    if (passwords.attribute === 'unicodePwd' && !/^ldaps:/i.test(settings.url) && !settings.startTLS) {
+      throw new ConnectorError(
+        'CONFIG_INVALID',
+        'Active Directory sets unicodePwd only over an encrypted connection: use an ldaps:// URL or startTLS',
+        { nodeId, field: 'connection' },
+      )
+    }
+    if (passwords.deliver === 'file') {
+      const file = await openPasswordFile(ctx, passwords.file!)
+      sink = file.sink
+      closeSink = file.close
+    } else if (ctx.onPassword === undefined) {
+      throw new ConnectorError(
+        'CONFIG_INVALID',
+        'generated passwords go to the "passwords" port, which only a graph run has; set password.deliver = file to apply this plan outside a run',
+        { nodeId, field: 'password.deliver' },
+      )
+    } else {
+      sink = ctx.onPassword
+    }
+  }
+  const write = async (connection: LdapConnection, item: PlanItem) => {
+    if (sink === undefined || item.action !== 'create') return writeItem(connection, item)
+    const secret = newPassword(passwords!, item)
+    await writeItem(connection, item, secret)
+    sink({ key: item.key, dn: item.dn, password: secret.password })
+  }
+  let pool: LdapPool | undefined
   try {
-    for await (const rows of applyItems(plan, (item) => pool.run((c) => writeItem(c, item)), {
+    pool = await LdapPool.open(settings, config.connections, { nodeId, field: 'connection' })
+    for await (const rows of applyItems(plan, (item) => pool!.run((c) => write(c, item)), {
       concurrency: config.connections * 8,
       signal: ctx.signal,
     })) {
       yield rows
     }
   } finally {
-    if (ctx.stats !== undefined) ctx.stats.writes = pool.writes
-    await pool.close()
+    if (ctx.stats !== undefined && pool !== undefined) ctx.stats.writes = pool.writes
+    await pool?.close()
+    await closeSink()
   }
 }
 

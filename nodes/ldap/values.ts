@@ -22,6 +22,11 @@ export const WELL_KNOWN_BINARY = [
 const GUID_ATTRIBUTES = new Set(['objectguid', 'msexchmailboxguid', 'ms-ds-consistencyguid'])
 const SID_ATTRIBUTES = new Set(['objectsid', 'sidhistory', 'tokengroups', 'securityidentifier'])
 
+/** Whether `attribute` holds GUIDs (objectGUID…): rows carry them as GUID strings, compared without case or braces. */
+export function isGuidAttribute(attribute: string): boolean {
+  return GUID_ATTRIBUTES.has(attribute.split(';')[0]!.toLowerCase())
+}
+
 /** AD's objectGUID byte order: the first three groups are little-endian. */
 export function guidToString(bytes: Buffer): string {
   if (bytes.length !== 16) return bytes.toString('base64')

@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3'
 import type { Row } from '../../engine/index.ts'
+import { nonKeyColumns, writeStatements } from './statements.ts'
 import type {
   BatchOutcome,
   RowFailure,
   RowStatement,
   SqlConnector,
   SqlDialect,
+  SqlSession,
   TableInfo,
   WriteSpec,
 } from './types.ts'
@@ -16,7 +18,7 @@ export const sqliteDialect: SqlDialect = {
   quoteIdent: (identifier) => `"${identifier.replaceAll('"', '""')}"`,
   placeholder: () => '?',
   selectAll: (table) => `SELECT * FROM ${sqliteDialect.quoteIdent(table)}`,
-  writeStatements: (spec) => writeStatements(sqliteDialect, spec),
+  writeStatements: (spec) => writeStatements(sqliteDialect, spec, sqliteUpsert),
   columnType(value) {
     if (value === null || value === undefined) return ''
     if (typeof value === 'number') return Number.isInteger(value) ? 'INTEGER' : 'REAL'
@@ -32,50 +34,17 @@ export const sqliteDialect: SqlDialect = {
   },
 }
 
-/** Statements for each write mode, in portable SQL apart from the upsert clause. */
-function writeStatements(dialect: SqlDialect, spec: WriteSpec): RowStatement[] {
-  const q = dialect.quoteIdent
-  const table = q(spec.table)
-  const keySet = new Set(spec.key)
-  const others = spec.columns.filter((c) => !keySet.has(c))
-  let n = 0
-  const next = () => dialect.placeholder(++n)
-  const where = () => spec.key.map((k) => `${q(k)} = ${next()}`).join(' AND ')
-  const insert = (): RowStatement => ({
-    sql: `INSERT INTO ${table} (${spec.columns.map(q).join(', ')}) VALUES (${spec.columns.map(next).join(', ')})`,
+/** `INSERT … ON CONFLICT (key) DO UPDATE SET c = excluded.c` for one row. */
+function sqliteUpsert(spec: WriteSpec): RowStatement {
+  const q = sqliteDialect.quoteIdent
+  const others = nonKeyColumns(spec)
+  const action =
+    others.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${others.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`
+  return {
+    sql: `INSERT INTO ${q(spec.table)} (${spec.columns.map(q).join(', ')}) VALUES (${spec.columns.map(() => '?').join(', ')}) ON CONFLICT (${spec.key.map(q).join(', ')}) ${action}`,
     columns: spec.columns,
-  })
-  switch (spec.mode) {
-    case 'insert':
-      return [insert()]
-    case 'upsert': {
-      const statement = insert()
-      const action =
-        others.length === 0
-          ? 'DO NOTHING'
-          : `DO UPDATE SET ${others.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`
-      return [
-        {
-          sql: `${statement.sql} ON CONFLICT (${spec.key.map(q).join(', ')}) ${action}`,
-          columns: statement.columns,
-        },
-      ]
-    }
-    case 'replace': {
-      const remove = { sql: `DELETE FROM ${table} WHERE ${where()}`, columns: spec.key }
-      n = 0
-      return [remove, insert()]
-    }
-    case 'update': {
-      const set = others.map((c) => `${q(c)} = ${next()}`).join(', ')
-      return [{ sql: `UPDATE ${table} SET ${set} WHERE ${where()}`, columns: [...others, ...spec.key] }]
-    }
-    case 'delete':
-      return [{ sql: `DELETE FROM ${table} WHERE ${where()}`, columns: spec.key }]
-    default: {
-      const never: never = spec.mode
-      throw new Error(`unhandled write mode ${String(never)}`)
-    }
   }
 }
 
@@ -100,7 +69,7 @@ export function toSqliteValue(value: unknown): unknown {
 }
 
 /** Errors that belong to one row (a constraint, a value) rather than to the connection or the file. */
-function rowFailure(error: unknown, index: number): RowFailure | undefined {
+export function rowFailure(error: unknown, index: number): RowFailure | undefined {
   const code = (error as { code?: unknown }).code
   const message = error instanceof Error ? error.message : String(error)
   if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) {
@@ -136,6 +105,21 @@ export function openSqlite(path: string, options: { write: boolean }): SqlConnec
       statements.set(sql, statement)
     }
     return statement
+  }
+
+  const specs = new Map<string, RowStatement[]>()
+  const exec = async (sql: string) => void db.exec(sql)
+  const session: SqlSession = {
+    run: async (sql, params) => prepare(sql).run(params.map(toSqliteValue)).changes,
+    begin: () => exec('BEGIN'),
+    commit: () => exec('COMMIT'),
+    rollback: async () => {
+      if (db.inTransaction) db.exec('ROLLBACK')
+    },
+    savepoint: (name) => exec(`SAVEPOINT ${name}`),
+    rollbackTo: (name) => exec(`ROLLBACK TO ${name}`),
+    releaseSavepoint: (name) => exec(`RELEASE ${name}`),
+    release: async () => undefined,
   }
 
   return {
@@ -213,11 +197,13 @@ export function openSqlite(path: string, options: { write: boolean }): SqlConnec
       db.exec(sql)
     },
 
-    async writeBatch(
-      list: readonly RowStatement[],
-      rows: readonly Row[],
-      { keepGoodRows },
-    ): Promise<BatchOutcome> {
+    async writeBatch(spec: WriteSpec, rows: readonly Row[], { keepGoodRows }): Promise<BatchOutcome> {
+      const signature = `${spec.table}\u0000${spec.mode}\u0000${spec.columns.join('\u0001')}\u0000${spec.key.join('\u0001')}`
+      let list = specs.get(signature)
+      if (list === undefined) {
+        list = sqliteDialect.writeStatements(spec)
+        specs.set(signature, list)
+      }
       const prepared = list.map((s) => ({ statement: prepare(s.sql), columns: s.columns }))
       const writeRow = (row: Row): number => {
         let changes = 0
@@ -256,6 +242,10 @@ export function openSqlite(path: string, options: { write: boolean }): SqlConnec
         }
       })()
       return { affected, failures }
+    },
+
+    async session() {
+      return session
     },
 
     async close() {

@@ -1,8 +1,8 @@
 import type { Row } from '../../engine/index.ts'
 
 /**
- * The one interface every SQL driver implements (SQLite now; PostgreSQL, MySQL, SQL Server and
- * Oracle later). Nodes build SQL only through the dialect, from identifiers checked against
+ * The one interface every SQL driver implements (SQLite, PostgreSQL, MySQL/MariaDB, SQL Server,
+ * Oracle). Nodes build SQL only through the dialect, from identifiers checked against
  * `describeTable`, and pass every value as a parameter.
  */
 
@@ -39,6 +39,11 @@ export interface WriteSpec {
   mode: WriteMode
   columns: readonly string[]
   key: readonly string[]
+  /**
+   * Columns of a binary type (bytea, BLOB, VARBINARY, RAW): a text value written to one is base64,
+   * the form the client-server drivers read binary as, and is decoded to bytes first.
+   */
+  binaryColumns?: readonly string[]
 }
 
 /** SQL text for one database: quoting, placeholders and the statements behind each write mode. */
@@ -89,16 +94,29 @@ export interface SqlConnector {
   /** Run a statement without parameters or result (DDL). */
   execute(sql: string): Promise<void>
   /**
-   * Write a batch in one transaction. When a row fails the transaction is rolled back; then, with
-   * `keepGoodRows`, the batch is redone row by row (a savepoint per row, one transaction), so the
-   * good rows are written and each bad row is reported. Without it, only the first failure is
-   * reported and nothing of the batch is written. Failures other than a row's own (connection
-   * lost, disk full, database locked) throw.
+   * Write a batch in one transaction, through the driver's bulk path for `insert` and `upsert`
+   * (COPY, multi-row INSERT, bulk load, MERGE) and per-row statements for the other modes. When a
+   * row fails the transaction is rolled back; then, with `keepGoodRows`, the batch is redone row by
+   * row (a savepoint per row, one transaction), so the good rows are written and each bad row is
+   * reported. Without it, only the first failure is reported and nothing of the batch is written.
+   * Failures other than a row's own (connection lost, disk full, database locked) throw.
    */
-  writeBatch(
-    statements: readonly RowStatement[],
-    rows: readonly Row[],
-    options: { keepGoodRows: boolean },
-  ): Promise<BatchOutcome>
+  writeBatch(spec: WriteSpec, rows: readonly Row[], options: { keepGoodRows: boolean }): Promise<BatchOutcome>
+  /** A session on one connection for statements in explicit transactions (sql.sync's apply). */
+  session(): Promise<SqlSession>
   close(): Promise<void>
+}
+
+/** One connection held for a sequence of statements; `release` gives it back. */
+export interface SqlSession {
+  /** Run a statement with parameters; resolves with the rows it affected. */
+  run(sql: string, params: readonly unknown[]): Promise<number>
+  begin(): Promise<void>
+  commit(): Promise<void>
+  rollback(): Promise<void>
+  savepoint(name: string): Promise<void>
+  rollbackTo(name: string): Promise<void>
+  /** Forget a savepoint (a no-op where the database has no RELEASE). */
+  releaseSavepoint(name: string): Promise<void>
+  release(): Promise<void>
 }

@@ -2,18 +2,29 @@ import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
+import { approvalDocs, approvalRoutes, approvalRuleRoutes } from './approvals/routes.ts'
 import { requireSession } from './auth/middleware.ts'
 import { authDocs, authRoutes } from './auth/routes.ts'
+import {
+  collectionDocs,
+  collectionRoutes,
+  collectionRunRoutes,
+  collectionTemplateRoutes,
+} from './collections/routes.ts'
 import { connectionDocs, connectionRoutes } from './connections/routes.ts'
+import { dashboardDocs, dashboardRoutes } from './dashboard/routes.ts'
 import { serveEditor } from './editor-static/serve.ts'
 import { fileDocs, fileRoutes } from './files/routes.ts'
 import { graphDocs, graphRoutes } from './graphs/routes.ts'
+import { historyDocs, historyRoutes } from './history/routes.ts'
 import type { AppEnv } from './http/env.ts'
 import { ApiError, toErrorResponse } from './http/errors.ts'
 import { nodeTypeDocs, nodeTypeRoutes } from './node-types/routes.ts'
+import { notificationDocs, notificationRoutes } from './notifications/routes.ts'
 import { buildOpenApi, type RouteDoc } from './openapi/document.ts'
 import { previewDocs, previewRoutes } from './preview/routes.ts'
 import { runDocs, runRoutes } from './runs/routes.ts'
+import { graphNextRun, scheduleDocs, scheduleRoutes, withNextRunDocs } from './schedules/routes.ts'
 import type { Services } from './services.ts'
 import { templateDocs, templateRoutes } from './templates/routes.ts'
 import { wsHandler } from './ws/routes.ts'
@@ -40,12 +51,18 @@ const allDocs = [
   ...baseDocs,
   ...authDocs,
   ...nodeTypeDocs,
-  ...graphDocs,
+  ...withNextRunDocs(graphDocs),
   ...previewDocs,
   ...runDocs,
   ...templateDocs,
   ...connectionDocs,
   ...fileDocs,
+  ...collectionDocs,
+  ...scheduleDocs,
+  ...notificationDocs,
+  ...approvalDocs,
+  ...historyDocs,
+  ...dashboardDocs,
 ]
 
 /** A browser page on another origin may not drive the API with the user's cookie (CSRF, cross-site WebSocket). */
@@ -86,9 +103,11 @@ export function createApp(services: Services) {
       authRoutes({ db: services.db, limiter: services.limiter, passwordCost: services.passwordCost }),
     )
     .route('/api/node-types', nodeTypeRoutes(services.env.catalog))
+    .use('/api/graphs', graphNextRun(services.scheduler))
+    .use('/api/graphs/*', graphNextRun(services.scheduler))
     .route('/api/graphs', graphRoutes(services.graphs))
     .route('/api', previewRoutes(services.env, { timeoutMs: services.options.previewTimeoutMs ?? 30_000 }))
-    .route('/api/runs', runRoutes(services.runs, services.graphs))
+    .route('/api/runs', runRoutes(services.runs, services.graphs, services.approvals))
     .route(
       '/api/templates',
       templateRoutes({ db: services.db, catalog: services.env.catalog, graphs: services.graphs }),
@@ -102,10 +121,32 @@ export function createApp(services: Services) {
         maxUploadBytes: services.options.maxUploadBytes ?? 1024 ** 3,
       }),
     )
+    .route('/api/collections', collectionRoutes(jobDeps(services)))
+    .route('/api/collection-runs', collectionRunRoutes(services.collectionRuns))
+    .route('/api/collection-templates', collectionTemplateRoutes(jobDeps(services)))
+    .route('/api/schedules', scheduleRoutes(services.scheduler))
+    .route('/api/notifications', notificationRoutes({ store: services.notifications, jobs: services.jobs }))
+    .route('/api/approval-rules', approvalRuleRoutes(services.approvals))
+    .route('/api/approvals', approvalRoutes(services.approvals, services.runs))
+    .route(
+      '/api',
+      historyRoutes({
+        store: services.history,
+        retentionDays: services.options.historyRetentionDays ?? 90,
+      }),
+    )
+    .route('/api/dashboard', dashboardRoutes(services))
     .get('/api/ws', wsHandler(nodeWs.upgradeWebSocket, services.hub))
   if (services.options.editorDir !== undefined) serveEditor(app, services.options.editorDir)
   return { app: routes, injectWebSocket: nodeWs.injectWebSocket }
 }
+
+const jobDeps = (s: Services) => ({
+  store: s.collections,
+  runner: s.collectionRuns,
+  scheduler: s.scheduler,
+  approvals: s.approvals,
+})
 
 /** The typed API, for `hc<AppType>()` clients. */
 export type AppType = ReturnType<typeof createApp>['app']

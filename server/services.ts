@@ -1,9 +1,18 @@
 import { mkdirSync, realpathSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type Database from 'better-sqlite3'
-import { createConnectionResolver, createFileResolver, type Catalog } from '../engine/index.ts'
-import { catalog as defaultCatalog } from '../nodes/index.ts'
+import {
+  createConnectionResolver,
+  createFileResolver,
+  createFileStateStore,
+  type Catalog,
+} from '../engine/index.ts'
+import type { SyncDriver } from '../engine/sync/index.ts'
+import { catalog as defaultCatalog, syncDrivers } from '../nodes/index.ts'
+import { ApprovalService } from './approvals/service.ts'
 import { ensureAdmin } from './auth/bootstrap.ts'
+import { CollectionRunner } from './collections/runner.ts'
+import { CollectionStore } from './collections/store.ts'
 import { defaultPasswordCost, type PasswordCost } from './auth/passwords.ts'
 import { LoginLimiter } from './auth/rate-limit.ts'
 import { createSecretBox, loadSecretKey } from './connections/secret-box.ts'
@@ -11,9 +20,17 @@ import { ConnectionStore } from './connections/store.ts'
 import { createConnectionTester, type ConnectionTester } from './connections/tester.ts'
 import { openDatabase, type Db } from './db/client.ts'
 import { GraphStore } from './graphs/store.ts'
+import { HistoryRecorder } from './history/recorder.ts'
+import { HistoryStore } from './history/store.ts'
+import { ApiError } from './http/errors.ts'
 import { consoleLogger, type Logger } from './logger.ts'
+import { Notifier } from './notifications/notifier.ts'
+import { NotificationStore } from './notifications/store.ts'
 import { createRunEnvironment, type RunEnvironment } from './run-environment.ts'
 import { RunManager } from './runs/manager.ts'
+import { systemClock, type Clock } from './schedules/clock.ts'
+import { createJobLauncher, type JobLauncher } from './schedules/jobs.ts'
+import { Scheduler } from './schedules/scheduler.ts'
 import { defaultHubOptions, RunHub, type HubOptions } from './ws/hub.ts'
 
 export interface ServerOptions {
@@ -43,6 +60,14 @@ export interface ServerOptions {
   /** Environment that inline `{ "$env": … }` connection values may read (default: process.env minus Syncgraph's own secrets). */
   env?: Record<string, string | undefined>
   testConnection?: ConnectionTester
+  /** Plan/apply drivers of the sync node types (default: every one Syncgraph ships). */
+  syncDrivers?: readonly SyncDriver[]
+  /** The scheduler's clock (tests drive a manual one). */
+  clock?: Clock
+  /** Timeout of one notification delivery (ms). */
+  notifyTimeoutMs?: number
+  /** Days the per-object change history is kept (default 90); older entries are purged at start and daily. */
+  historyRetentionDays?: number
 }
 
 /** Everything the routes use, built once per server. */
@@ -59,6 +84,16 @@ export interface Services {
   testConnection: ConnectionTester
   runs: RunManager
   hub: RunHub
+  collections: CollectionStore
+  collectionRuns: CollectionRunner
+  jobs: JobLauncher
+  scheduler: Scheduler
+  notifications: NotificationStore
+  notifier: Notifier
+  approvals: ApprovalService
+  history: HistoryStore
+  historyRecorder: HistoryRecorder
+  clock: Clock
   limiter: LoginLimiter
   passwordCost: PasswordCost
   /** Runs found in flight at start and marked interrupted. */
@@ -88,11 +123,34 @@ export async function createServices(options: ServerOptions): Promise<Services> 
     }),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
   })
+  const graphs = new GraphStore(db)
+  const clock = options.clock ?? systemClock
+  const history = new HistoryStore(db)
+  const recorder = new HistoryRecorder({
+    db,
+    store: history,
+    catalog: env.catalog,
+    clock,
+    log,
+    retentionDays: options.historyRetentionDays ?? 90,
+  })
   const runs = new RunManager({
     db,
     env,
     log,
     maxRuns: options.maxRuns ?? 2,
+    drivers: options.syncDrivers ?? syncDrivers,
+    onResults: recorder.onResults,
+    // One JSON file per stored graph, replaced atomically after each successful run.
+    stateFor: (graphId) => createFileStateStore(join(dataDir, 'state', `${graphId}.json`)),
+    currentGraph: (id) => {
+      try {
+        return graphs.get(id).graph
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return undefined
+        throw error
+      }
+    },
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
     ...(options.persistIntervalMs === undefined ? {} : { persistIntervalMs: options.persistIntervalMs }),
   })
@@ -100,6 +158,35 @@ export async function createServices(options: ServerOptions): Promise<Services> 
   if (interrupted > 0)
     log.warn(`${interrupted} run(s) were in flight when the server stopped; marked interrupted`)
   const hub = new RunHub(runs, { ...defaultHubOptions, ...options.hub })
+  const collections = new CollectionStore(db, graphs)
+  const collectionRuns = new CollectionRunner({ db, store: collections, graphs, runs, log })
+  const interruptedCollections = collectionRuns.markInterrupted()
+  if (interruptedCollections > 0)
+    log.warn(
+      `${interruptedCollections} collection run(s) were in flight when the server stopped; marked interrupted`,
+    )
+  const approvals = new ApprovalService({
+    db,
+    clock,
+    log,
+    catalog: env.catalog,
+    drivers: options.syncDrivers ?? syncDrivers,
+    graphs,
+    collections,
+    collectionRuns,
+    runs,
+  })
+  const jobs = createJobLauncher({ db, graphs, runs, collections, collectionRuns, approvals })
+  const scheduler = new Scheduler({ db, clock, launcher: jobs, log })
+  const notifications = new NotificationStore(db, box)
+  const notifier = new Notifier({
+    store: notifications,
+    runs,
+    collectionRuns,
+    catalog: env.catalog,
+    log,
+    ...(options.notifyTimeoutMs === undefined ? {} : { timeoutMs: options.notifyTimeoutMs }),
+  })
   const passwordCost = options.passwordCost ?? defaultPasswordCost
   const generated = await ensureAdmin(db, options.adminPassword, passwordCost)
   if (generated !== undefined) {
@@ -107,6 +194,9 @@ export async function createServices(options: ServerOptions): Promise<Services> 
       `Created user "admin" with password: ${generated}\nIt is shown only this once; change it after signing in.`,
     )
   }
+  recorder.start(runs)
+  approvals.start()
+  scheduler.start()
   return {
     options,
     db,
@@ -115,17 +205,32 @@ export async function createServices(options: ServerOptions): Promise<Services> 
     filesDir,
     log,
     env,
-    graphs: new GraphStore(db),
+    graphs,
     connections,
     testConnection: options.testConnection ?? createConnectionTester(files),
     runs,
     hub,
+    collections,
+    collectionRuns,
+    jobs,
+    scheduler,
+    notifications,
+    notifier,
+    approvals,
+    history,
+    historyRecorder: recorder,
+    clock,
     limiter: new LoginLimiter(),
     passwordCost,
     interrupted,
     async close() {
+      scheduler.stop()
+      approvals.stop()
+      await collectionRuns.close()
       hub.close()
       await runs.close()
+      recorder.stop()
+      await notifier.close()
       await env.close()
       sqlite.close()
     },

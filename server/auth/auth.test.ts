@@ -27,6 +27,28 @@ describe('auth', () => {
     expect((await app.request('/api/graphs', { method: 'POST', body: '{}' })).status).toBe(401)
   })
 
+  it('answers 401 without a session on every documented route but health and login', async () => {
+    const { app, call } = await testApp()
+    const doc = (await (await call('GET', '/api/openapi.json')).json()) as {
+      paths: Record<string, Record<string, unknown>>
+    }
+    const open: string[] = []
+    let checked = 0
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(methods)) {
+        const url = path.replace(/\{[^}]+\}/g, 'x')
+        const res = await app.request(url, {
+          method: method.toUpperCase(),
+          ...(method === 'get' ? {} : { headers: { 'content-type': 'application/json' }, body: '{}' }),
+        })
+        checked += 1
+        if (res.status !== 401) open.push(`${method.toUpperCase()} ${path} ${res.status}`)
+      }
+    }
+    expect(checked).toBeGreaterThan(40)
+    expect(open).toEqual(['GET /api/health 200', 'POST /api/auth/login 400'])
+  })
+
   it('signs in with an HttpOnly SameSite cookie, answers /me and signs out', async () => {
     const { app } = await testApp()
     const res = await app.request('/api/auth/login', {

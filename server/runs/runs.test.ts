@@ -1,4 +1,4 @@
-import { symlink, writeFile } from 'node:fs/promises'
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generatorGraph, tempDir, testApp, waitForRun } from '../testing/harness.ts'
@@ -153,6 +153,12 @@ describe('runs', () => {
     await waitForRun(call, second)
     const all = (await (await call('GET', `/api/runs/${second}/rejected`)).json()) as { rows: unknown[] }
     expect(all.rows.length).toBe(1000)
+    const first = (await (await call('GET', `/api/runs/${second}/rejected?limit=3`)).json()) as {
+      rows: { i: number; _error: unknown }[]
+    }
+    expect(first.rows.map((r) => r.i)).toEqual([0, 1, 2])
+    expect(first.rows[0]!._error).toEqual({ code: 'BAD_ROW', message: 'row 0 is bad' })
+    expect((await call('GET', `/api/runs/${second}/rejected?limit=0`)).status).toBe(400)
   })
 
   it('resolves node file paths inside FILES_DIR only', async () => {
@@ -187,5 +193,83 @@ describe('runs', () => {
         }),
       ])
     }
+  })
+
+  it('the shipped csv nodes read and write inside FILES_DIR only, through ../, absolute paths and symlinks', async () => {
+    const outside = await tempDir('syncgraph-outside-')
+    await writeFile(join(outside, 'people.csv'), 'id,name\n1,ada\n')
+    const { call, services } = await testApp()
+    await writeFile(join(services.filesDir, 'people.csv'), 'id,name\n1,ada\n2,bob\n')
+    await symlink(outside, join(services.filesDir, 'escape'))
+    const copy = (from: string, to: string) => ({
+      syncgraph: 1,
+      settings: { workers: 0 },
+      nodes: [
+        { id: 'read', type: 'csv.read', config: { path: from } },
+        { id: 'write', type: 'csv.write', config: { path: to } },
+      ],
+      edges: [{ from: 'read', to: 'write' }],
+    })
+    const runOf = async (from: string, to: string) =>
+      waitForRun(
+        call,
+        ((await (await call('POST', '/api/runs', { graph: copy(from, to) })).json()) as { id: string }).id,
+      )
+    const ok = await runOf('people.csv', 'copy.csv')
+    expect(ok, JSON.stringify(ok.errors)).toMatchObject({
+      status: 'succeeded',
+      nodes: { write: { rowsIn: 2 } },
+    })
+    expect(await readFile(join(services.filesDir, 'copy.csv'), 'utf8')).toContain('bob')
+    const refused = [
+      ['../people.csv', 'a.csv', 'read'],
+      [join(outside, 'people.csv'), 'b.csv', 'read'],
+      ['escape/people.csv', 'c.csv', 'read'],
+      ['people.csv', '../planted.csv', 'write'],
+      ['people.csv', join(outside, 'planted.csv'), 'write'],
+      ['people.csv', 'escape/planted.csv', 'write'],
+    ] as const
+    for (const [from, to, nodeId] of refused) {
+      const run = await runOf(from, to)
+      expect(run.status, `${from} -> ${to}`).toBe('failed')
+      expect(run.errors, `${from} -> ${to}`).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code: 'PATH_OUTSIDE_FILES', nodeId })]),
+      )
+    }
+    expect((await readdir(outside)).sort()).toEqual(['people.csv'])
+    expect(await readdir(join(services.filesDir, '..'))).not.toContain('planted.csv')
+  })
+})
+
+describe('run state', () => {
+  it("keeps a stored graph's SQL read watermark between successful runs", async () => {
+    const { call, services } = await testApp()
+    const Database = (await import('better-sqlite3')).default
+    const db = new Database(join(services.filesDir, 'people.db'))
+    db.exec('CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)')
+    db.exec("INSERT INTO people VALUES (1, 'Ann'), (2, 'Bob')")
+    const graph = {
+      syncgraph: 1,
+      nodes: [
+        {
+          id: 'read',
+          type: 'sql.read',
+          config: { connection: { driver: 'sqlite', path: 'people.db' }, table: 'people', watermark: 'id' },
+        },
+        { id: 'sink', type: 'test.discard', config: {} },
+      ],
+      edges: [{ from: 'read', to: 'sink' }],
+    }
+    const { id: graphId } = (await (await call('POST', '/api/graphs', { graph })).json()) as { id: string }
+    const runOnce = async () => {
+      const { id } = (await (await call('POST', '/api/runs', { graphId })).json()) as { id: string }
+      return waitForRun(call, id)
+    }
+    expect(await runOnce()).toMatchObject({ status: 'succeeded', nodes: { sink: { rowsIn: 2 } } })
+    db.exec("INSERT INTO people VALUES (3, 'Cid')")
+    db.close()
+    // Only the row past the watermark the first run kept.
+    expect(await runOnce()).toMatchObject({ status: 'succeeded', nodes: { sink: { rowsIn: 1 } } })
+    expect(await runOnce()).toMatchObject({ status: 'succeeded', nodes: { sink: { rowsIn: 0 } } })
   })
 })

@@ -90,7 +90,7 @@ export async function testServer(
 /** A graph: a lazy generator of `count` rows into a sink. */
 export function generatorGraph(
   count: number,
-  extra: { batchSize?: number; delayMs?: number; sinkDelayMs?: number } = {},
+  extra: { batchSize?: number; delayMs?: number; sinkDelayMs?: number; logBytes?: number } = {},
 ) {
   return {
     syncgraph: 1,
@@ -100,7 +100,11 @@ export function generatorGraph(
       {
         id: 'src',
         type: 'test.generate',
-        config: { count, ...(extra.delayMs === undefined ? {} : { delayMs: extra.delayMs }) },
+        config: {
+          count,
+          ...(extra.delayMs === undefined ? {} : { delayMs: extra.delayMs }),
+          ...(extra.logBytes === undefined ? {} : { logBytes: extra.logBytes }),
+        },
       },
       {
         id: 'sink',

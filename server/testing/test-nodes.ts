@@ -1,24 +1,33 @@
 import { z } from 'zod'
 import { defineNode, rows, type Row } from '../../engine/index.ts'
 
-/** Server test nodes: a lazy row generator (memory stays flat for any count), a sink that discards, and a file reader. */
+/**
+ * Server test nodes: a lazy row generator (memory stays flat for any count), a sink that discards, and
+ * a file reader.
+ */
 export const generate = defineNode({
   type: 'test.generate',
   version: 1,
   title: 'Generate rows',
   category: 'source',
-  description: 'Emits `count` rows {id, name, group} lazily, batch by batch.',
+  description:
+    'Emits `count` rows {id, name, group} lazily, batch by batch, without waiting on anything (like a SQLite source); `logBytes` logs a line that long per batch.',
   inputs: {},
   outputs: { out: rows() },
-  config: z.object({ count: z.number().int().min(0), delayMs: z.number().min(0).optional() }),
+  config: z.object({
+    count: z.number().int().min(0),
+    delayMs: z.number().min(0).optional(),
+    logBytes: z.number().int().min(1).optional(),
+  }),
   infer: () => ({ outputs: { out: ['id', 'name', 'group'] } }),
-  async *run({ config, settings, signal }) {
+  async *run({ config, settings, signal, log }) {
     for (let start = 0; start < config.count; start += settings.batchSize) {
       signal.throwIfAborted()
       const end = Math.min(config.count, start + settings.batchSize)
       const batch: Row[] = new Array(end - start)
       for (let i = start; i < end; i++) batch[i - start] = { id: i, name: `user${i}`, group: i % 7 }
       if (config.delayMs !== undefined) await new Promise((r) => setTimeout(r, config.delayMs))
+      if (config.logBytes !== undefined) log.info(`rows ${start}-${end - 1} `.padEnd(config.logBytes, '.'))
       yield { out: batch }
     }
   },

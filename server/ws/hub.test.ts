@@ -47,10 +47,17 @@ describe('RunHub', () => {
     const held = socket.sent.length
     await tick(400)
     expect(socket.sent.length).toBe(held)
+    const newest = (services.runs.get(id).nodes.src?.rowsOut ?? 0) as number
     socket.bufferedAmount = 0
-    await tick(30)
+    // Look at the first flush after the release only: later progress may follow it at any time.
+    const until = Date.now() + 1000
+    while (socket.sent.length === held && Date.now() < until) await new Promise((r) => setImmediate(r))
     const released = socket.sent.slice(held)
-    expect(released.filter((m) => m.type === 'progress').length).toBe(1)
+    expect(released.map((m) => m.type)).toEqual(['progress'])
+    const first = released[0]!
+    expect(first.type === 'progress' && (first.snapshot.nodes.src?.rowsOut ?? 0)).toBeGreaterThanOrEqual(
+      newest,
+    )
     services.runs.cancel(id)
     await services.runs.idle()
     hub.close()
@@ -79,6 +86,50 @@ describe('RunHub', () => {
     expect(fine.terminated).toBe(false)
     expect(hub.size).toBe(1)
     expect(hub.stats.disconnectedSlow).toBe(2)
+    services.runs.cancel(id)
+    await services.runs.idle()
+    hub.close()
+  })
+
+  it('stops sending in the middle of a flush when the socket passes the soft limit', async () => {
+    const { hub, services } = await setup({ softBufferBytes: 1000, maxStallMs: 60_000 })
+    const graph = graphSchema.parse({
+      syncgraph: 1,
+      settings: { workers: 0 },
+      nodes: [
+        { id: 'src', type: 'test.generate', config: { count: 10, delayMs: 100 } },
+        { id: 'sink', type: 'test.discard', config: {} },
+      ],
+      edges: [{ from: 'src', to: 'sink' }],
+    })
+    const id = services.runs.submit({ graph })
+    /** Every send stays unsent, as on a client that stopped reading. */
+    const socket = new (class extends StubSocket {
+      override send(data: string) {
+        super.send(data)
+        this.bufferedAmount += data.length
+      }
+    })()
+    hub.connect(socket).message(JSON.stringify({ type: 'subscribe', runId: id }))
+    socket.bufferedAmount = 0
+    socket.sent.length = 0
+    for (let i = 0; i < 10; i++) {
+      ;(services.runs as unknown as { notify(n: unknown): void }).notify({
+        type: 'log',
+        runId: id,
+        level: 'info',
+        message: `line ${i} `.padEnd(400, '.'),
+        time: new Date().toISOString(),
+      })
+    }
+    await tick(50)
+    // ~500-byte messages against a 1000-byte limit: sending stops at the first one past it.
+    const logs = socket.sent.filter((m) => m.type === 'log').length
+    expect(logs).toBeGreaterThan(0)
+    expect(logs).toBeLessThanOrEqual(3)
+    expect(socket.bufferedAmount).toBeLessThan(1000 + 700)
+    expect(hub.stats.heldBack).toBeGreaterThan(0)
+    expect(hub.stats.maxBufferedBytes).toBeGreaterThan(1000)
     services.runs.cancel(id)
     await services.runs.idle()
     hub.close()

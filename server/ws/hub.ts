@@ -66,15 +66,25 @@ export class RunHub {
   private readonly clients = new Set<Client>()
   private readonly timer: NodeJS.Timeout
   private readonly stopListening: () => void
-  readonly stats = { disconnectedSlow: 0, droppedLogs: 0 }
+  /**
+   * Slow clients disconnected, log lines dropped, flushes held back, the most bytes one socket had
+   * unsent, and the time (ms) this thread spent fanning messages out (what watchers cost the runs).
+   */
+  readonly stats = { disconnectedSlow: 0, droppedLogs: 0, heldBack: 0, maxBufferedBytes: 0, busyMs: 0 }
 
   constructor(
     private readonly runs: RunManager,
     private readonly options: HubOptions = defaultHubOptions,
   ) {
-    this.stopListening = runs.listen((notice) => this.onNotice(notice))
+    this.stopListening = runs.listen((notice) => this.timed(() => this.onNotice(notice)))
     this.timer = setInterval(() => {
-      for (const client of this.clients) this.flush(client)
+      this.timed(() => {
+        // Only clients with something held back; the others were flushed when their messages came.
+        for (const client of this.clients) {
+          if (client.progress.size > 0 || client.logs.length > 0 || client.finished.length > 0)
+            this.flush(client)
+        }
+      })
     }, options.flushIntervalMs)
     this.timer.unref()
   }
@@ -98,7 +108,7 @@ export class RunHub {
     }
     this.clients.add(client)
     return {
-      message: (text) => this.onMessage(client, text),
+      message: (text) => this.timed(() => this.onMessage(client, text)),
       close: () => {
         client.closed = true
         this.clients.delete(client)
@@ -111,6 +121,15 @@ export class RunHub {
     this.stopListening()
     for (const client of this.clients) client.socket.close(1001, 'server shutting down')
     this.clients.clear()
+  }
+
+  private timed(work: () => void): void {
+    const t0 = performance.now()
+    try {
+      work()
+    } finally {
+      this.stats.busyMs += performance.now() - t0
+    }
   }
 
   private onMessage(client: Client, text: string): void {
@@ -179,7 +198,7 @@ export class RunHub {
     client.scheduled = true
     setImmediate(() => {
       client.scheduled = false
-      this.flush(client)
+      this.timed(() => this.flush(client))
     })
   }
 
@@ -188,6 +207,7 @@ export class RunHub {
     if (client.closed) return
     const buffered = client.socket.bufferedAmount
     const now = Date.now()
+    if (buffered > this.stats.maxBufferedBytes) this.stats.maxBufferedBytes = buffered
     if (buffered > this.options.softBufferBytes) client.stalledSince ??= now
     else client.stalledSince = undefined
     if (
@@ -200,19 +220,30 @@ export class RunHub {
       client.socket.terminate()
       return
     }
-    if (client.stalledSince !== undefined) return
-    for (const message of client.progress.values()) client.socket.send(message.json)
-    client.progress.clear()
-    for (const message of client.logs) {
+    if (client.stalledSince !== undefined) {
+      this.stats.heldBack += 1
+      return
+    }
+    // Stop at the soft limit mid-way too: what is left waits for the next flush, still bounded.
+    const full = () => client.socket.bufferedAmount > this.options.softBufferBytes
+    for (const [runId, message] of client.progress) {
+      if (full()) return
+      client.socket.send(message.json)
+      client.progress.delete(runId)
+    }
+    while (client.logs.length > 0) {
+      if (full()) return
+      const message = client.logs.shift()!
       const dropped = client.droppedLogs.get(message.message.runId!)
       if (dropped !== undefined && message.message.type === 'log') {
         client.droppedLogs.delete(message.message.runId)
         client.socket.send(JSON.stringify({ ...message.message, dropped }))
       } else client.socket.send(message.json)
     }
-    client.logs.length = 0
-    for (const message of client.finished) client.socket.send(message.json)
-    client.finished.length = 0
+    while (client.finished.length > 0) {
+      if (full()) return
+      client.socket.send(client.finished.shift()!.json)
+    }
   }
 
   private sendNow(client: Client, message: ServerMessage): void {

@@ -1,10 +1,14 @@
 /**
  * A 1M-row run watched by 10 WebSocket clients versus none (issue 3: ≤ 5% throughput cost).
- * The server runs in its own process, as in production; the clients live in this one.
+ * The server runs in its own process, as in production; the clients live in this one. Rounds
+ * alternate the order (none/watched, watched/none) so drift on a shared machine hits both alike;
+ * besides wall time, the server process's CPU time per run is read from /proc (Linux), which other
+ * processes on the machine disturb far less.
  *
- *   node --import tsx bench/ws-clients.ts [--rows 1000000] [--rounds 5] [--clients 10]
+ *   npm run bench:ws -- [--rows 1000000] [--rounds 15] [--clients 10]
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +20,7 @@ const arg = (name: string, fallback: number) => {
   return i === -1 ? fallback : Number(process.argv[i + 1])
 }
 const ROWS = arg('rows', 1_000_000)
-const ROUNDS = arg('rounds', 5)
+const ROUNDS = arg('rounds', 15)
 const CLIENTS = arg('clients', 10)
 
 const graph = {
@@ -63,7 +67,34 @@ try {
   })
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
 
-  const runOnce = async (clients: number): Promise<{ ms: number; messages: number }> => {
+  /** CPU time (user + system, ms) the server process used so far, or NaN where /proc is missing. */
+  const serverCpuMs = (): number => {
+    try {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+    } catch {
+      return Number.NaN
+    }
+  }
+
+  /** The hub's own time fanning messages out so far (ms), asked of the server with SIGUSR2. */
+  const hubBusyMs = () =>
+    new Promise<number>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        const line = String(chunk)
+          .split('\n')
+          .find((l) => l.startsWith('hub '))
+        if (line === undefined) return
+        child.stdout.off('data', onData)
+        resolve((JSON.parse(line.slice(4)) as { busyMs: number }).busyMs)
+      }
+      child.stdout.on('data', onData)
+      child.kill('SIGUSR2')
+    })
+
+  const runOnce = async (
+    clients: number,
+  ): Promise<{ ms: number; cpuMs: number; hubMs: number; messages: number }> => {
     const sockets = await Promise.all(
       Array.from({ length: clients }, () => {
         const ws = new WebSocket(`${url.replace('http', 'ws')}/api/ws`, { headers: { cookie } })
@@ -75,6 +106,8 @@ try {
     )
     let messages = 0
     for (const ws of sockets) ws.on('message', () => (messages += 1))
+    const hubBefore = await hubBusyMs()
+    const cpuBefore = serverCpuMs()
     const res = await fetch(`${url}/api/runs`, {
       method: 'POST',
       headers: { cookie, 'content-type': 'application/json' },
@@ -88,30 +121,44 @@ try {
         durationMs: number
       }
       if (run.status !== 'queued' && run.status !== 'running') {
+        const cpuMs = serverCpuMs() - cpuBefore
         if (run.status !== 'succeeded') throw new Error(`run ${run.status}`)
         for (const ws of sockets) ws.close()
-        return { ms: run.durationMs, messages }
+        const hubMs = (await hubBusyMs()) - hubBefore
+        return { ms: run.durationMs, cpuMs, hubMs, messages }
       }
+      // Polling costs the server a little CPU; both variants poll alike.
       await new Promise((r) => setTimeout(r, 100))
     }
   }
 
   await runOnce(0) // warm-up
-  const none: number[] = []
-  const watched: number[] = []
+  await runOnce(CLIENTS)
+  const none: { ms: number; cpuMs: number; hubMs: number }[] = []
+  const watched: { ms: number; cpuMs: number; hubMs: number }[] = []
   let messages = 0
   for (let round = 0; round < ROUNDS; round++) {
-    none.push((await runOnce(0)).ms)
-    const r = await runOnce(CLIENTS)
-    watched.push(r.ms)
-    messages += r.messages
+    const order = round % 2 === 0 ? [0, CLIENTS] : [CLIENTS, 0]
+    for (const clients of order) {
+      const r = await runOnce(clients)
+      if (clients === 0) none.push(r)
+      else {
+        watched.push(r)
+        messages += r.messages
+      }
+    }
+    const a = none.at(-1)!
+    const b = watched.at(-1)!
     process.stderr.write(
-      `round ${round + 1}: none ${none.at(-1)} ms, ${CLIENTS} clients ${r.ms} ms (${r.messages} messages)\n`,
+      `round ${round + 1}: none ${a.ms} ms (cpu ${a.cpuMs}), ${CLIENTS} clients ${b.ms} ms (cpu ${b.cpuMs}, hub ${b.hubMs.toFixed(1)} ms)\n`,
     )
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-  const a = median(none)
-  const b = median(watched)
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!
+  const cost = (a: number, b: number) => Math.round(((b - a) / a) * 1000) / 10
+  const a = median(none.map((r) => r.ms))
+  const b = median(watched.map((r) => r.ms))
+  const ca = median(none.map((r) => r.cpuMs))
+  const cb = median(watched.map((r) => r.cpuMs))
   const result = {
     rows: ROWS,
     rounds: ROUNDS,
@@ -120,8 +167,17 @@ try {
     medianMsWithClients: b,
     rowsPerSecNoClients: Math.round(ROWS / (a / 1000)),
     rowsPerSecWithClients: Math.round(ROWS / (b / 1000)),
-    throughputCostPercent: Math.round(((b - a) / a) * 1000) / 10,
+    throughputCostPercent: cost(a, b),
+    medianServerCpuMsNoClients: ca,
+    medianServerCpuMsWithClients: cb,
+    serverCpuCostPercent: cost(ca, cb),
+    // Each round's watched run against the unwatched run next to it, then the median of those.
+    pairedWallCostPercent: cost(1, median(watched.map((r, i) => r.ms / none[i]!.ms))),
+    pairedCpuCostPercent: cost(1, median(watched.map((r, i) => r.cpuMs / none[i]!.cpuMs))),
     messagesPerClientPerRun: Math.round(messages / ROUNDS / CLIENTS),
+    // The hub's own work per watched run (serialising, fanning out, socket writes) over the run's CPU time.
+    medianHubMsPerWatchedRun: Math.round(median(watched.map((r) => r.hubMs)) * 10) / 10,
+    hubShareOfServerCpuPercent: Math.round(median(watched.map((r) => (r.hubMs / r.cpuMs) * 100)) * 100) / 100,
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
 } finally {

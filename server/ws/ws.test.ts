@@ -159,7 +159,9 @@ describe('WebSocket /api/ws', () => {
     // 1M rows in 2,000 batches, each logging a 64 KB line: 128 MB that a watcher who stops reading
     // would be owed, far more than the kernel's socket buffers (a few MB) absorb, so the hub's own
     // limits are what keeps it bounded.
-    const graph = generatorGraph(1_000_000, { batchSize: 500, logBytes: 64 * 1024 })
+    // A 1 ms pause per batch makes the run last seconds on any machine, so the watcher is surely
+    // subscribed (and paused) while most of it is still to come.
+    const graph = generatorGraph(1_000_000, { batchSize: 500, logBytes: 64 * 1024, delayMs: 1 })
     const memory = () => {
       let peak = process.memoryUsage().rss
       const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)

@@ -223,7 +223,8 @@ export async function startSamba(): Promise<SambaDc> {
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
         if (child.exitCode === null) child.kill('SIGKILL')
       }
-      await rm(dir, { recursive: true, force: true })
+      // Samba's own child processes may still be writing for a moment after the master exits.
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })
     },
   }
 }

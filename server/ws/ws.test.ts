@@ -70,7 +70,8 @@ describe('WebSocket /api/ws', () => {
   it('keeps answering requests and sending progress while a run never waits on I/O', async () => {
     const server = await testServer(await tempDir(), { progressIntervalMs: 100 })
     // A generator and a filter on this thread: nothing in the run waits on I/O or a timer.
-    const base = generatorGraph(1_000_000, { batchSize: 1000 })
+    // 3M rows: long enough on an idle machine to see the counters move several times.
+    const base = generatorGraph(3_000_000, { batchSize: 1000 })
     const graph = {
       ...base,
       nodes: [...base.nodes, { id: 'keep', type: 'filter', config: { expression: 'group < 5' } }],
@@ -92,7 +93,10 @@ describe('WebSocket /api/ws', () => {
       if (status !== 'queued' && status !== 'running') break
     }
     const finished = await socket.next('finished')
-    expect(finished).toMatchObject({ status: 'succeeded', summary: { nodes: { sink: { rowsIn: 714_286 } } } })
+    expect(finished).toMatchObject({
+      status: 'succeeded',
+      summary: { nodes: { sink: { rowsIn: 2_142_858 } } },
+    })
     // A held event loop answers nothing until the run ends (0 mid-run); how many get in depends on
     // the machine's load, so the bar is low.
     const midRun = answered.filter((a) => a.status === 'running')

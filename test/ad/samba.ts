@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Client } from 'ldapts'
-import { afterAll, beforeAll, describe, it } from 'vitest'
+import { afterAll, beforeAll } from 'vitest'
+import { describeWithService } from '../services.ts'
 
 const run = promisify(execFile)
 
@@ -63,31 +64,19 @@ export function sambaMissing(): string | undefined {
  * Ports 389/636 are fixed, so only one test file may use it.
  */
 export function describeWithSamba(name: string, body: (dc: () => SambaDc) => void): void {
-  const missing = sambaMissing()
-  if (missing !== undefined && process.env.SYNCGRAPH_REQUIRE_SERVICES === '1') {
-    describe(name, () => {
-      it('needs a Samba AD DC', () => {
-        throw new Error(`SYNCGRAPH_REQUIRE_SERVICES=1 but ${missing}`)
-      })
+  describeWithService(name, sambaMissing(), () => {
+    let dc: SambaDc | undefined
+    beforeAll(async () => {
+      dc = await startSamba()
+    }, 180_000)
+    afterAll(async () => {
+      await dc?.stop()
+    }, 30_000)
+    body(() => {
+      if (dc === undefined) throw new Error('the Samba DC did not start')
+      return dc
     })
-    return
-  }
-  describe.skipIf(missing !== undefined)(
-    missing === undefined ? name : `${name} (skipped: ${missing})`,
-    () => {
-      let dc: SambaDc | undefined
-      beforeAll(async () => {
-        dc = await startSamba()
-      }, 180_000)
-      afterAll(async () => {
-        await dc?.stop()
-      }, 30_000)
-      body(() => {
-        if (dc === undefined) throw new Error('the Samba DC did not start')
-        return dc
-      })
-    },
-  )
+  })
 }
 
 async function waitForPort(port: number, child: ChildProcess, log: () => Promise<string>): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import {
   createCatalog,
   createConnectionResolver,
@@ -12,6 +12,7 @@ import {
 } from '../../engine/index.ts'
 import { collect, collected, values } from '../../engine/testing/test-nodes.ts'
 import { definitions } from '../../nodes/index.ts'
+import { describeWithService } from '../services.ts'
 
 /**
  * One contract every destination runs (issue 6 point 4). A destination is an entry: how to write a
@@ -169,22 +170,7 @@ export async function instanceDir(name: string): Promise<{ dir: string; remove: 
 
 /** Register the contract's checks for one destination; `missing` is what its `missing()` said. */
 export function describeDestination(destination: Destination, missing: string | undefined): void {
-  if (missing !== undefined) {
-    if (process.env.SYNCGRAPH_REQUIRE_SERVICES === '1') {
-      describe(`destination contract: ${destination.name}`, () => {
-        it('can run', () => {
-          throw new Error(`SYNCGRAPH_REQUIRE_SERVICES=1 but ${missing}`)
-        })
-      })
-      return
-    }
-    describe.skip(`destination contract: ${destination.name} (skipped: ${missing})`, () => {
-      it('needs its server', () => undefined)
-    })
-    return
-  }
-
-  describe(`destination contract: ${destination.name}`, () => {
+  describeWithService(`destination contract: ${destination.name}`, missing, () => {
     const { contract } = destination
     let instance: DestinationInstance
     beforeAll(async () => {

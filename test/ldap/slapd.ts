@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Client } from 'ldapts'
-import { afterAll, beforeAll, describe, it } from 'vitest'
+import { afterAll, beforeAll } from 'vitest'
+import { describeWithService } from '../services.ts'
 
 const run = promisify(execFile)
 
@@ -52,31 +53,19 @@ export function slapdMissing(): string | undefined {
  * in which case it fails.
  */
 export function describeWithSlapd(name: string, body: (server: () => Slapd) => void): void {
-  const missing = slapdMissing()
-  if (missing !== undefined && process.env.SYNCGRAPH_REQUIRE_SERVICES === '1') {
-    describe(name, () => {
-      it('needs slapd', () => {
-        throw new Error(`SYNCGRAPH_REQUIRE_SERVICES=1 but ${missing}`)
-      })
+  describeWithService(name, slapdMissing(), () => {
+    let server: Slapd | undefined
+    beforeAll(async () => {
+      server = await startSlapd()
+    }, 60_000)
+    afterAll(async () => {
+      await server?.stop()
     })
-    return
-  }
-  describe.skipIf(missing !== undefined)(
-    missing === undefined ? name : `${name} (skipped: ${missing})`,
-    () => {
-      let server: Slapd | undefined
-      beforeAll(async () => {
-        server = await startSlapd()
-      }, 60_000)
-      afterAll(async () => {
-        await server?.stop()
-      })
-      body(() => {
-        if (server === undefined) throw new Error('slapd did not start')
-        return server
-      })
-    },
-  )
+    body(() => {
+      if (server === undefined) throw new Error('slapd did not start')
+      return server
+    })
+  })
 }
 
 async function freePort(): Promise<number> {

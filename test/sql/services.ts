@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { describe, it } from 'vitest'
+import { describeWithService } from '../services.ts'
 import { openMssql } from '../../nodes/sql/mssql.ts'
 import { openMysql } from '../../nodes/sql/mysql.ts'
 import { openOracle } from '../../nodes/sql/oracle.ts'
@@ -90,15 +90,7 @@ export function describeWithDatabase(
   body: () => void,
   options: { optional?: boolean } = {},
 ): void {
-  if (missing !== undefined && process.env.SYNCGRAPH_REQUIRE_SERVICES === '1' && options.optional !== true) {
-    describe(name, () => {
-      it('needs the database', () => {
-        throw new Error(`SYNCGRAPH_REQUIRE_SERVICES=1 but ${missing}`)
-      })
-    })
-    return
-  }
-  describe.skipIf(missing !== undefined)(missing === undefined ? name : `${name} (skipped: ${missing})`, body)
+  describeWithService(name, missing, body, options)
 }
 
 /** A table name no other test (or parallel test file) uses. */

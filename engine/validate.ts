@@ -468,3 +468,16 @@ export function unknownColumnIssue(
     message: `Column "${column}" does not reach the "${port}" input; known columns: ${known.join(', ') || 'none'}`,
   }
 }
+
+/** `unknownColumnIssue` for a list of columns in config at `path` (`$.columns` → `$.columns[i]`). */
+export function unknownColumnIssues(
+  columns: readonly string[] | undefined,
+  known: Columns,
+  port: string,
+  path: string,
+): Issue[] {
+  return (columns ?? []).flatMap((column, i) => {
+    const issue = unknownColumnIssue(column, known, port, `${path}[${i}]`)
+    return issue === undefined ? [] : [issue]
+  })
+}

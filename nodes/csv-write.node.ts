@@ -3,15 +3,8 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { stringify } from 'csv-stringify/sync'
 import { z } from 'zod'
-import {
-  columnName,
-  defineNode,
-  filePath,
-  NodeRunError,
-  rows,
-  unknownColumnIssue,
-  type NodeIssue,
-} from '../engine/index.ts'
+import { columnName, defineNode, filePath, NodeRunError, rows, unknownColumnIssues } from '../engine/index.ts'
+import { multiValueSeparator } from './cell-fields.ts'
 import { fileError } from './file-errors.ts'
 
 const TYPE = 'csv.write'
@@ -92,21 +85,11 @@ export const csvWrite = defineNode({
             'Start the file with a byte order mark: EF BB BF in UTF-8 (helps Excel detect UTF-8), FF FE in UTF-16LE. Ignored for latin1, which has none.',
           'x-ui': { advanced: true },
         }),
-      multiValueSeparator: z
-        .string()
-        .default(';')
-        .meta({
-          title: 'Multi-value separator',
-          description: 'Joins the values of a multi-valued (array) field into one cell.',
-          'x-ui': { advanced: true },
-        }),
+      multiValueSeparator: multiValueSeparator(),
     })
     .strict(),
   infer: ({ config, inputs }) => ({
-    issues: (config.columns ?? []).flatMap((column, i): NodeIssue[] => {
-      const issue = unknownColumnIssue(column, inputs.in, 'in', `$.columns[${i}]`)
-      return issue === undefined ? [] : [issue]
-    }),
+    issues: unknownColumnIssues(config.columns, inputs.in, 'in', '$.columns'),
   }),
   async setup({ nodeId, config, files, onCleanup }) {
     const target = await files.resolve(config.path, { mode: 'write', field: 'path' })

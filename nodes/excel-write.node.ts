@@ -12,10 +12,10 @@ import {
   filePath,
   NodeRunError,
   rows,
-  unknownColumnIssue,
-  type NodeIssue,
+  unknownColumnIssues,
   type Row,
 } from '../engine/index.ts'
+import { multiValueSeparator } from './cell-fields.ts'
 import { EXCEL_LIMITS, parseIsoDate } from './excel-workbook.ts'
 import { fileError } from './file-errors.ts'
 
@@ -101,21 +101,11 @@ export const excelWrite = defineNode({
             '`keep`: read the existing workbook and replace only this sheet (holds the workbook in memory). `drop`: write a new workbook with this sheet alone (streamed).',
           'x-ui': { advanced: true },
         }),
-      multiValueSeparator: z
-        .string()
-        .default(';')
-        .meta({
-          title: 'Multi-value separator',
-          description: 'Joins the values of a multi-valued (array) field into one cell.',
-          'x-ui': { advanced: true },
-        }),
+      multiValueSeparator: multiValueSeparator(),
     })
     .strict(),
   infer: ({ config, inputs }) => ({
-    issues: (config.columns ?? []).flatMap((column, i): NodeIssue[] => {
-      const issue = unknownColumnIssue(column, inputs.in, 'in', `$.columns[${i}]`)
-      return issue === undefined ? [] : [issue]
-    }),
+    issues: unknownColumnIssues(config.columns, inputs.in, 'in', '$.columns'),
   }),
   async setup({ nodeId, config, files, onCleanup }) {
     const target = await files.resolve(config.path, { mode: 'write', field: 'path' })

@@ -8,7 +8,7 @@ import {
   NodeRunError,
   results,
   rows,
-  unknownColumnIssue,
+  unknownColumnIssues,
   type NodeIssue,
   type Row,
 } from '../engine/index.ts'
@@ -72,10 +72,7 @@ export const sqlWrite = defineNode({
     const issues: NodeIssue[] = []
     const missing = keyIssue(config.mode, config.key)
     if (missing !== undefined) issues.push(missing)
-    config.key?.forEach((column, i) => {
-      const issue = unknownColumnIssue(column, inputs.in, 'in', `$.key[${i}]`)
-      if (issue !== undefined) issues.push(issue)
-    })
+    issues.push(...unknownColumnIssues(config.key, inputs.in, 'in', '$.key'))
     return { outputs: { results: inputs.in === undefined ? undefined : [...inputs.in, '_action'] }, issues }
   },
   async setup(ctx) {

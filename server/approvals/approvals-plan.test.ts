@@ -4,42 +4,12 @@ import { describeWithSlapd } from '../../test/ldap/slapd.ts'
 import { json } from '../collections/test-helpers.ts'
 import type { PlanView } from '../runs/plans.ts'
 import { testApp, waitForRun, type TestApp } from '../testing/harness.ts'
+import { peopleFixture } from '../testing/directory-fixture.ts'
 import { addUser, errorOf } from './test-helpers.ts'
 
-const SUFFIX = 'dc=example,dc=com'
-const PEOPLE = `ou=ApprovalPeople,${SUFFIX}`
+const { PEOPLE, person, syncGraph } = peopleFixture('Approval', 'a', 'appr')
 
-const person = (n: number, title = 'Staff') => ({
-  employeeNumber: `a${n}`,
-  uid: `appr${n}`,
-  cn: `Approval User ${n}`,
-  sn: `Last${n}`,
-  title,
-})
-
-const graph = (rows: Record<string, unknown>[]) => ({
-  syncgraph: 1,
-  name: 'HR to directory (approved)',
-  settings: { workers: 0 },
-  nodes: [
-    { id: 'hr', type: 'test.values', config: { rows } },
-    {
-      id: 'dir',
-      type: 'ldap.sync',
-      config: {
-        connection: 'directory',
-        base: PEOPLE,
-        filter: '(objectClass=inetOrgPerson)',
-        key: [{ source: 'employeeNumber', target: 'employeeNumber' }],
-        dn: { rdn: 'uid', parent: PEOPLE },
-        objectClass: ['inetOrgPerson'],
-        attributes: { employeeNumber: 'employeeNumber', cn: 'cn', sn: 'sn', title: 'title' },
-        deprovision: { action: 'delete' },
-      },
-    },
-  ],
-  edges: [{ from: 'hr', to: 'dir' }],
-})
+const graph = (rows: Record<string, unknown>[]) => syncGraph('HR to directory (approved)', rows)
 
 type Approval = {
   id: string

@@ -4,43 +4,10 @@ import { describeWithSlapd } from '../../test/ldap/slapd.ts'
 import { addUser } from '../approvals/test-helpers.ts'
 import { appOn, json } from '../collections/test-helpers.ts'
 import { tempDir, testApp, waitForRun, type TestApp } from '../testing/harness.ts'
+import { peopleFixture } from '../testing/directory-fixture.ts'
 import type { HistoryEntry } from './store.ts'
 
-const SUFFIX = 'dc=example,dc=com'
-const PEOPLE = `ou=HistoryPeople,${SUFFIX}`
-
-const person = (n: number, title = 'Staff') => ({
-  employeeNumber: `h${n}`,
-  uid: `hist${n}`,
-  cn: `History User ${n}`,
-  sn: `Last${n}`,
-  title,
-})
-
-/** A stored graph syncing `rows` into PEOPLE with ldap.sync (delete de-provisioning). */
-const syncGraph = (name: string, rows: Record<string, unknown>[]) => ({
-  syncgraph: 1,
-  name,
-  settings: { workers: 0 },
-  nodes: [
-    { id: 'hr', type: 'test.values', config: { rows } },
-    {
-      id: 'dir',
-      type: 'ldap.sync',
-      config: {
-        connection: 'directory',
-        base: PEOPLE,
-        filter: '(objectClass=inetOrgPerson)',
-        key: [{ source: 'employeeNumber', target: 'employeeNumber' }],
-        dn: { rdn: 'uid', parent: PEOPLE },
-        objectClass: ['inetOrgPerson'],
-        attributes: { employeeNumber: 'employeeNumber', cn: 'cn', sn: 'sn', title: 'title' },
-        deprovision: { action: 'delete' },
-      },
-    },
-  ],
-  edges: [{ from: 'hr', to: 'dir' }],
-})
+const { PEOPLE, person, syncGraph } = peopleFixture('History', 'h', 'hist')
 
 type Page = { total: number; retentionDays: number; entries: HistoryEntry[] }
 

@@ -2,18 +2,10 @@ import type { Client } from 'ldapts'
 import { beforeAll, expect, it } from 'vitest'
 import { describeWithSlapd } from '../../test/ldap/slapd.ts'
 import { testApp, waitForRun, type TestApp } from '../testing/harness.ts'
+import { peopleFixture } from '../testing/directory-fixture.ts'
 import type { PlanView } from './plans.ts'
 
-const SUFFIX = 'dc=example,dc=com'
-const PEOPLE = `ou=PlanPeople,${SUFFIX}`
-
-const person = (n: number, title = 'Staff') => ({
-  employeeNumber: `p${n}`,
-  uid: `plan${n}`,
-  cn: `Plan User ${n}`,
-  sn: `Last${n}`,
-  title,
-})
+const { PEOPLE, person, syncGraph } = peopleFixture('Plan', 'p', 'plan')
 
 describeWithSlapd('plan mode on the server (POST /api/runs mode "plan", GET plan, POST apply)', (server) => {
   let client: Client
@@ -21,30 +13,8 @@ describeWithSlapd('plan mode on the server (POST /api/runs mode "plan", GET plan
   let graphId: string
   let revision: number
 
-  const graph = (rows: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({
-    syncgraph: 1,
-    name: 'HR to directory',
-    settings: { workers: 0 },
-    nodes: [
-      { id: 'hr', type: 'test.values', config: { rows } },
-      {
-        id: 'dir',
-        type: 'ldap.sync',
-        config: {
-          connection: 'directory',
-          base: PEOPLE,
-          filter: '(objectClass=inetOrgPerson)',
-          key: [{ source: 'employeeNumber', target: 'employeeNumber' }],
-          dn: { rdn: 'uid', parent: PEOPLE },
-          objectClass: ['inetOrgPerson'],
-          attributes: { employeeNumber: 'employeeNumber', cn: 'cn', sn: 'sn', title: 'title' },
-          deprovision: { action: 'delete' },
-          ...extra,
-        },
-      },
-    ],
-    edges: [{ from: 'hr', to: 'dir' }],
-  })
+  const graph = (rows: Record<string, unknown>[], extra: Record<string, unknown> = {}) =>
+    syncGraph('HR to directory', rows, extra)
 
   /** uid → title of every entry in scope. */
   const directory = async (): Promise<Record<string, string>> => {

@@ -3,6 +3,7 @@ import { messageOf, writeBatchOn, type BatchDriver } from './batch.ts'
 import { chunkRows, nonKeyColumns, writeStatements } from './statements.ts'
 import type { RowFailure, SqlConnector, SqlDialect, SqlSession, TableInfo, WriteSpec } from './types.ts'
 import { jsonOrValue, rowValue, safeInteger } from './values.ts'
+import { describeTarget } from './target.ts'
 
 /** SQL Server allows 2100 parameters per request. */
 const MAX_PARAMS = 2000
@@ -233,7 +234,7 @@ export function openMssql(settings: MssqlSettings, options: { max?: number } = {
   let connecting: Promise<sql.ConnectionPool> | undefined
   const ready = () => (connecting ??= pool.connect())
   const described = new Map<string, TableInfo>()
-  const target = `mssql://${settings.user ?? ''}@${settings.host ?? (settings.url === undefined ? 'localhost' : '(connection string)')}:${settings.port ?? 1433}/${settings.database ?? ''}`
+  const target = describeTarget('mssql', 1433, settings)
 
   const select = async <T>(text: string, params: unknown[]): Promise<T[]> => {
     await ready()

@@ -4,6 +4,7 @@ import { messageOf, writeBatchOn, type BatchDriver } from './batch.ts'
 import { chunkRows, nonKeyColumns, writeStatements } from './statements.ts'
 import type { RowFailure, SqlConnector, SqlDialect, SqlSession, TableInfo, WriteSpec } from './types.ts'
 import { jsonOrValue, toRow } from './values.ts'
+import { describeTarget } from './target.ts'
 
 const MAX_ROWS_PER_STATEMENT = 1000
 
@@ -161,7 +162,7 @@ export function openMysql(settings: MysqlSettings, options: { max?: number } = {
     },
   })
   const promisePool: Pool = pool.promise()
-  const target = describeTarget(settings)
+  const target = describeTarget('mysql', 3306, settings)
   let closed = false
 
   const select = async <T>(sql: string, params: unknown[]): Promise<T[]> => {
@@ -268,17 +269,4 @@ export function openMysql(settings: MysqlSettings, options: { max?: number } = {
       await promisePool.end()
     },
   }
-}
-
-function describeTarget(settings: MysqlSettings): string {
-  if (settings.url !== undefined) {
-    try {
-      const url = new URL(settings.url)
-      url.password = ''
-      return url.toString()
-    } catch {
-      return 'mysql (connection string)'
-    }
-  }
-  return `mysql://${settings.user ?? ''}@${settings.host ?? 'localhost'}:${settings.port ?? 3306}/${settings.database ?? ''}`
 }

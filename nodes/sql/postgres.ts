@@ -6,6 +6,7 @@ import { messageOf, writeBatchOn, type BatchDriver } from './batch.ts'
 import { chunkRows, nonKeyColumns, writeStatements } from './statements.ts'
 import type { RowFailure, SqlConnector, SqlDialect, SqlSession, TableInfo, WriteSpec } from './types.ts'
 import { jsonOrValue, safeInteger, toRow } from './values.ts'
+import { describeTarget } from './target.ts'
 
 /** PostgreSQL allows 65535 parameters per statement. */
 const MAX_PARAMS = 65_535
@@ -187,7 +188,7 @@ export function openPostgres(settings: PostgresSettings, options: { max?: number
   })
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => undefined)
-  const target = describeTarget(settings)
+  const target = describeTarget('postgres', 5432, settings)
   let closed = false
 
   return {
@@ -289,17 +290,4 @@ export function openPostgres(settings: PostgresSettings, options: { max?: number
       await pool.end()
     },
   }
-}
-
-function describeTarget(settings: PostgresSettings): string {
-  if (settings.url !== undefined) {
-    try {
-      const url = new URL(settings.url)
-      url.password = ''
-      return url.toString()
-    } catch {
-      return 'postgres (connection string)'
-    }
-  }
-  return `postgres://${settings.user ?? ''}@${settings.host ?? 'localhost'}:${settings.port ?? 5432}/${settings.database ?? ''}`
 }

@@ -6,8 +6,15 @@ import { EditorScreen } from './screens/editor-screen.tsx'
 import { GraphList } from './screens/graph-list.tsx'
 import { LoginScreen } from './screens/login.tsx'
 import { TemplateGallery } from './screens/templates.tsx'
-import { Toasts } from './ui/toasts.tsx'
+import { AdminScreen } from './screens/ops/admin.tsx'
+import { ApprovalsScreen } from './screens/ops/approvals.tsx'
+import { CollectionsScreen } from './screens/ops/collections.tsx'
+import { DashboardScreen } from './screens/ops/dashboard.tsx'
+import { HistoryScreen } from './screens/ops/history.tsx'
+import { RunDetailScreen } from './screens/ops/run-detail.tsx'
+import { SchedulesScreen } from './screens/ops/schedules.tsx'
 import { TopNav } from './screens/top-nav.tsx'
+import { Toasts } from './ui/toasts.tsx'
 
 type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'signed-in'; user: User }
 
@@ -59,6 +66,13 @@ export function App() {
   let screen
   if (first === 'graphs' && second) screen = <EditorScreen key={second} graphId={second} />
   else if (first === 'templates') screen = <TemplateGallery />
+  else if (first === 'dashboard') screen = <DashboardScreen />
+  else if (first === 'collections') screen = <CollectionsScreen />
+  else if (first === 'schedules') screen = <SchedulesScreen />
+  else if (first === 'approvals') screen = <ApprovalsScreen />
+  else if (first === 'history') screen = <HistoryScreen />
+  else if (first === 'runs' && second) screen = <RunDetailScreen key={second} runId={second} />
+  else if (first === 'admin') screen = <AdminScreen section={second} />
   else screen = <GraphList />
 
   return (

@@ -1,5 +1,5 @@
 import type { User } from '../api/types.ts'
-import { Icon } from '../ui/icons.tsx'
+import { Icon, type IconName } from '../ui/icons.tsx'
 
 export function Brand() {
   return (
@@ -18,6 +18,16 @@ export function Brand() {
   )
 }
 
+/** The operations screens (issue 8), in the order an operator reads them. */
+const OPS_LINKS: { path: string; label: string; icon: IconName; admin?: boolean }[] = [
+  { path: 'dashboard', label: 'Dashboard', icon: 'table' },
+  { path: 'collections', label: 'Collections', icon: 'layout' },
+  { path: 'schedules', label: 'Schedules', icon: 'history' },
+  { path: 'approvals', label: 'Approvals', icon: 'check' },
+  { path: 'history', label: 'History', icon: 'file' },
+  { path: 'admin', label: 'Admin', icon: 'settings', admin: true },
+]
+
 /** The bar above the list screens. */
 export function TopNav({ user, onSignOut, active }: { user: User; onSignOut: () => void; active: string }) {
   return (
@@ -30,6 +40,11 @@ export function TopNav({ user, onSignOut, active }: { user: User; onSignOut: () 
         <a href="#/templates" aria-current={active === 'templates' ? 'page' : undefined}>
           <Icon name="template" /> Templates
         </a>
+        {OPS_LINKS.filter((link) => link.admin !== true || user.role === 'admin').map((link) => (
+          <a key={link.path} href={`#/${link.path}`} aria-current={active === link.path ? 'page' : undefined}>
+            <Icon name={link.icon} /> {link.label}
+          </a>
+        ))}
       </nav>
       <div className="grow" />
       <span className="muted" aria-label="Signed in as">

@@ -22,7 +22,7 @@ const T0 = new Date('2026-06-01T08:00:00Z')
 describe('approvals', () => {
   it('a run request of a graph that needs approval waits; one pending per job; nobody approves their own', async () => {
     const t = await testApp()
-    const bob = await addUser(t, 'bob', 'runner')
+    const bob = await addUser(t, 'bob', 'operator')
     const graphId = await createGraph(t.call, paramGraph('payroll export'))
     const rule = await t.call('PUT', `/api/approval-rules/graph/${graphId}`, {})
     expect(await rule.json()).toEqual({

@@ -7,7 +7,7 @@ import { login, TEST_COST, type TestApp } from '../testing/harness.ts'
 export async function addUser(
   t: Pick<TestApp, 'services' | 'app'>,
   username: string,
-  role: UserRow['role'] = 'runner',
+  role: UserRow['role'] = 'operator',
 ): Promise<{ id: string; call: TestApp['call'] }> {
   const id = randomUUID()
   const password = `${username} password long enough`

@@ -11,9 +11,12 @@ export const users = sqliteTable('users', {
   username: text('username').notNull().unique(),
   /** `scrypt$N$r$p$salt$hash`, all base64url. */
   passwordHash: text('password_hash').notNull(),
-  role: text('role', { enum: ['admin', 'editor', 'runner', 'viewer'] })
+  /** One of ROLES (server/http/env.ts): what the user may do is decided by the role (issue 8 point 5). */
+  role: text('role', { enum: ['admin', 'designer', 'operator', 'viewer'] })
     .notNull()
     .default('admin'),
+  /** A disabled user cannot sign in; their sessions are dropped when an admin disables them. */
+  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
   createdAt: createdAt(),
   passwordChangedAt: integer('password_changed_at', { mode: 'timestamp_ms' }),
 })
@@ -396,6 +399,17 @@ export const history = sqliteTable(
     index('history_dn_idx').on(t.dn),
   ],
 )
+
+/**
+ * What each role may read from and write to (issue 8 point 6): one JSON policy document per role, parsed
+ * by the policy module's zod schema. A role without a row has no restrictions beyond its permissions.
+ */
+export const policies = sqliteTable('policies', {
+  role: text('role', { enum: ['admin', 'designer', 'operator', 'viewer'] }).primaryKey(),
+  document: text('document').notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedBy: text('updated_by'),
+})
 
 export type ApprovalRequestRow = typeof approvalRequests.$inferSelect
 export type HistoryRow = typeof history.$inferSelect

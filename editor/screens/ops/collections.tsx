@@ -1,0 +1,8 @@
+/** Collections: SCAFFOLD — being built this session; replace this component. */
+export function CollectionsScreen() {
+  return (
+    <main className="page">
+      <h1>Collections</h1>
+    </main>
+  )
+}

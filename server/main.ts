@@ -49,7 +49,7 @@ export async function createServer(
 /**
  * `syncgraph serve [--port N] [--host H] [--data-dir D] [--files-dir F]` / `npm start`; the flags
  * override PORT, HOST, DATA_DIR and FILES_DIR; SYNCGRAPH_MAX_RUNS, SYNCGRAPH_ADMIN_PASSWORD and
- * SYNCGRAPH_SECRET_KEY come from the environment.
+ * SYNCGRAPH_SECRET_KEY and SYNCGRAPH_WEBHOOK_ALLOW come from the environment.
  */
 export async function main(
   args: readonly string[] = [],
@@ -71,6 +71,9 @@ export async function main(
     maxRuns,
     ...(env.SYNCGRAPH_ADMIN_PASSWORD === undefined ? {} : { adminPassword: env.SYNCGRAPH_ADMIN_PASSWORD }),
     ...(env.SYNCGRAPH_SECRET_KEY === undefined ? {} : { secretKey: env.SYNCGRAPH_SECRET_KEY }),
+    ...(env.SYNCGRAPH_WEBHOOK_ALLOW === undefined
+      ? {}
+      : { webhookAllow: env.SYNCGRAPH_WEBHOOK_ALLOW.split(',') }),
     editorDir,
   })
   const log = server.services.log

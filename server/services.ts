@@ -25,6 +25,7 @@ import { HistoryStore } from './history/store.ts'
 import { ApiError } from './http/errors.ts'
 import { consoleLogger, type Logger } from './logger.ts'
 import { Notifier } from './notifications/notifier.ts'
+import { parseWebhookAllowList } from './notifications/webhook.ts'
 import { NotificationStore } from './notifications/store.ts'
 import { createRunEnvironment, type RunEnvironment } from './run-environment.ts'
 import { RunManager } from './runs/manager.ts'
@@ -66,6 +67,11 @@ export interface ServerOptions {
   clock?: Clock
   /** Timeout of one notification delivery (ms). */
   notifyTimeoutMs?: number
+  /**
+   * Loopback/private ranges (CIDR) and host names webhooks may reach anyway (`SYNCGRAPH_WEBHOOK_ALLOW`);
+   * by default they are refused, so a webhook URL cannot probe the server's own network.
+   */
+  webhookAllow?: readonly string[]
   /** Days the per-object change history is kept (default 90); older entries are purged at start and daily. */
   historyRetentionDays?: number
 }
@@ -186,6 +192,7 @@ export async function createServices(options: ServerOptions): Promise<Services> 
     catalog: env.catalog,
     log,
     ...(options.notifyTimeoutMs === undefined ? {} : { timeoutMs: options.notifyTimeoutMs }),
+    webhookAllow: parseWebhookAllowList(options.webhookAllow),
   })
   const passwordCost = options.passwordCost ?? defaultPasswordCost
   const generated = await ensureAdmin(db, options.adminPassword, passwordCost)

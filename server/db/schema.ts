@@ -286,6 +286,8 @@ export const notificationRules = sqliteTable(
     target: text('target').notNull(),
     /** JSON array of `failure | threshold | changes | always`. */
     events: text('events').notNull(),
+    /** Webhook signing secret, sealed like connection secrets (`v1.iv.tag.ciphertext`); write-only. */
+    secret: text('secret'),
     createdAt: createdAt(),
   },
   (t) => [index('notification_rules_job_idx').on(t.jobKind, t.jobId)],

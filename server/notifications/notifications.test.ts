@@ -15,6 +15,7 @@ import {
 } from '../collections/test-helpers.ts'
 import { catalog as testCatalog } from '../testing/catalog.ts'
 import { testApp, waitForRun, type TestApp } from '../testing/harness.ts'
+import { parseWebhookAllowList, refusalOf, verifyWebhookSignature } from './webhook.ts'
 
 const SMTP_PASSWORD = 'smtp-Pa55word-do-not-leak'
 
@@ -101,24 +102,33 @@ async function smtpServer(): Promise<{ port: number; mails: Mail[]; logins: stri
 }
 
 /** A local HTTP receiver; answers `status`. */
-async function receiver(
-  status = 204,
-): Promise<{ url: string; hits: { path: string; body: Record<string, unknown> }[] }> {
-  const hits: { path: string; body: Record<string, unknown> }[] = []
+interface Hit {
+  path: string
+  body: Record<string, unknown>
+  raw: string
+  headers: IncomingMessage['headers']
+}
+
+async function receiver(status = 204): Promise<{ url: string; port: number; hits: Hit[] }> {
+  const hits: Hit[] = []
   const server = createHttpServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8')
       hits.push({
         path: req.url ?? '',
-        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+        body: JSON.parse(raw) as Record<string, unknown>,
+        raw,
+        headers: req.headers,
       })
       res.writeHead(status).end()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   stops.push(() => new Promise((resolve) => server.close(() => resolve())))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, hits }
+  const port = (server.address() as AddressInfo).port
+  return { url: `http://127.0.0.1:${port}/hook`, port, hits }
 }
 
 async function setSmtp(call: TestApp['call'], port: number, password = SMTP_PASSWORD) {
@@ -401,11 +411,115 @@ describe('notifications', () => {
           jobId: g,
           channel: 'webhook',
           url: 'http://x.example/',
+          signed: false,
           on: ['failure'],
         },
       ],
     })
     expect((await call('DELETE', `/api/notifications/rules/${rule.id}`)).status).toBe(200)
     expect((await call('DELETE', `/api/notifications/rules/${rule.id}`)).status).toBe(404)
+  })
+})
+
+describe('webhook safety', () => {
+  const addRule = async (call: TestApp['call'], jobId: string, url: string, extra: object = {}) => {
+    const res = await call('POST', '/api/notifications/rules', {
+      jobKind: 'graph',
+      jobId,
+      channel: 'webhook',
+      url,
+      on: ['always'],
+      ...extra,
+    })
+    expect(res.status).toBe(201)
+    return (await res.json()) as Record<string, unknown>
+  }
+
+  it('refuses loopback and private addresses unless allowed, by literal address and by name', async () => {
+    const app = await testApp({ webhookAllow: [] })
+    const hook = await receiver()
+    const g = await createGraph(app.call, okGraph('guarded', 2))
+    await addRule(app.call, g, hook.url)
+    await addRule(app.call, g, `http://localhost:${hook.port}/by-name`)
+    const run = await runGraph(app, g)
+    expect(run.status).toBe('succeeded')
+    expect(hook.hits).toEqual([])
+    const records = await deliveries(app.call, String(run.id))
+    expect(records.map((d) => d.status)).toEqual(['failed', 'failed'])
+    for (const d of records)
+      expect(d.error).toMatch(/loopback, private or reserved range; allow it with SYNCGRAPH_WEBHOOK_ALLOW/)
+    expect(records.map((d) => String(d.error)).join(' ')).toContain('127.0.0.1')
+
+    // The operator allows the receiver's host by name: that one goes through, the literal stays refused.
+    const allowed = await testApp({ webhookAllow: ['localhost'] })
+    const g2 = await createGraph(allowed.call, okGraph('allowed', 2))
+    await addRule(allowed.call, g2, `http://localhost:${hook.port}/by-name`)
+    await addRule(allowed.call, g2, hook.url)
+    const run2 = await runGraph(allowed, g2)
+    expect(hook.hits.map((h) => h.path)).toEqual(['/by-name'])
+    expect((await deliveries(allowed.call, String(run2.id))).map((d) => String(d.status)).sort()).toEqual([
+      'failed',
+      'sent',
+    ])
+  })
+
+  it('classifies addresses: metadata, private, mapped and unique-local are refused; public ones pass', () => {
+    const none = parseWebhookAllowList([])
+    for (const ip of [
+      '169.254.169.254',
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.1.1',
+      '::1',
+      'fd00::1',
+      '::ffff:10.0.0.1',
+      '0.0.0.0',
+    ])
+      expect(refusalOf(ip, 'h', none), ip).toBeDefined()
+    for (const ip of ['8.8.8.8', '2606:4700::1111', '172.32.0.1'])
+      expect(refusalOf(ip, 'h', none), ip).toBeUndefined()
+    const some = parseWebhookAllowList(['10.1.0.0/16', ' hooks.internal '])
+    expect(refusalOf('10.1.9.9', 'x', some)).toBeUndefined()
+    expect(refusalOf('10.2.0.1', 'x', some)).toBeDefined()
+    expect(refusalOf('10.2.0.1', 'HOOKS.internal', some)).toBeUndefined()
+    expect(() => parseWebhookAllowList(['10.0.0.0/40'])).toThrow(/bad prefix length/)
+    expect(() => parseWebhookAllowList(['hooks.internal/8'])).toThrow(/not a CIDR range/)
+  })
+
+  it('signs requests with the rule secret, which is never returned', async () => {
+    const app = await testApp()
+    const hook = await receiver()
+    const secret = 'whsec-0123456789abcdef-do-not-leak'
+    const g = await createGraph(app.call, okGraph('signed', 3))
+    const rule = await addRule(app.call, g, hook.url, { secret })
+    await addRule(app.call, g, `${hook.url}?unsigned`)
+    expect(rule).toMatchObject({ channel: 'webhook', signed: true })
+    expect(JSON.stringify(rule)).not.toContain(secret)
+    const listed = await (await app.call('GET', `/api/notifications/rules?jobId=${g}`)).text()
+    expect(listed).not.toContain(secret)
+    expect(listed).toContain('"signed":false')
+    await runGraph(app, g)
+    const signed = hook.hits.find((h) => h.path === '/hook')!
+    const header = String(signed.headers['x-syncgraph-signature'])
+    expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/)
+    expect(verifyWebhookSignature(secret, signed.raw, header)).toBe(true)
+    expect(verifyWebhookSignature(secret, `${signed.raw} `, header)).toBe(false)
+    expect(verifyWebhookSignature('another-secret-0123456', signed.raw, header)).toBe(false)
+    expect(verifyWebhookSignature(secret, signed.raw, header, Date.now() + 10 * 60_000)).toBe(false)
+    expect(
+      hook.hits.find((h) => h.path === '/hook?unsigned')!.headers['x-syncgraph-signature'],
+    ).toBeUndefined()
+    const stored = await readFile(join(app.dataDir, 'syncgraph.db'))
+    expect(stored.includes(secret)).toBe(false)
+    // An e-mail rule has no secret.
+    const bad = await app.call('POST', '/api/notifications/rules', {
+      jobKind: 'graph',
+      jobId: g,
+      channel: 'email',
+      to: ['a@example.com'],
+      secret,
+      on: ['always'],
+    })
+    expect(bad.status).toBe(400)
   })
 })

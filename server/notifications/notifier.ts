@@ -3,7 +3,8 @@ import type { CollectionRunner, CollectionRunRecord } from '../collections/runne
 import type { Logger } from '../logger.ts'
 import type { RunManager } from '../runs/manager.ts'
 import { buildMessage, matchingEvents, type RunOutcome } from './message.ts'
-import { sendEmail, sendWebhook } from './send.ts'
+import { sendEmail } from './send.ts'
+import { sendWebhook, type WebhookAllowList } from './webhook.ts'
 import type { NotificationStore, RuleView } from './store.ts'
 
 export interface NotifierOptions {
@@ -14,6 +15,8 @@ export interface NotifierOptions {
   log: Logger
   /** Per delivery attempt (connect, send, answer). */
   timeoutMs?: number
+  /** Private addresses and hosts webhooks may reach (SYNCGRAPH_WEBHOOK_ALLOW). */
+  webhookAllow: WebhookAllowList
 }
 
 /**
@@ -105,7 +108,7 @@ export class Notifier {
                 summary: message.text,
                 link: message.link,
               },
-              timeoutMs,
+              { timeoutMs, secret: store.webhookSecret(rule.id), allow: this.options.webhookAllow },
             )
           }
         } catch (cause) {

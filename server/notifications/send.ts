@@ -28,16 +28,3 @@ export async function sendEmail(
     transport.close()
   }
 }
-
-/** POST the JSON payload; anything but a 2xx answer is a failure. */
-export async function sendWebhook(url: string, payload: unknown, timeoutMs: number): Promise<void> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'Syncgraph' },
-    body: JSON.stringify(payload),
-    signal: AbortSignal.timeout(timeoutMs),
-    redirect: 'error',
-  })
-  await res.body?.cancel()
-  if (!res.ok) throw new Error(`the webhook answered HTTP ${res.status}`)
-}

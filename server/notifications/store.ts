@@ -68,6 +68,14 @@ export const ruleBody = z
     channel: z.enum(['email', 'webhook']),
     to: z.array(z.email()).min(1).max(50).optional().describe('E-mail recipients (channel "email")'),
     url: httpUrl.optional().describe('Where the JSON message is POSTed (channel "webhook")'),
+    secret: z
+      .string()
+      .min(16)
+      .max(500)
+      .optional()
+      .describe(
+        'Webhook only, write-only: signs each request (X-Syncgraph-Signature: t=<unix>,v1=<HMAC-SHA256 of "<t>.<body>">)',
+      ),
     on: z
       .array(z.enum(notifyEvents))
       .min(1)
@@ -79,6 +87,8 @@ export const ruleBody = z
       ctx.addIssue({ code: 'custom', path: ['to'], message: 'an e-mail rule has "to" and no "url"' })
     if (rule.channel === 'webhook' && (rule.url === undefined || rule.to !== undefined))
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'a webhook rule has "url" and no "to"' })
+    if (rule.channel === 'email' && rule.secret !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'only a webhook rule has a signing secret' })
   })
 
 export const ruleView = z.object({
@@ -88,6 +98,8 @@ export const ruleView = z.object({
   channel: z.enum(['email', 'webhook']),
   to: z.array(z.string()).optional(),
   url: z.string().optional(),
+  /** Webhook rules: whether requests are signed (the secret itself is never returned). */
+  signed: z.boolean().optional(),
   on: z.array(z.enum(notifyEvents)),
 })
 export type RuleView = z.infer<typeof ruleView>
@@ -197,6 +209,7 @@ export class NotificationStore {
         channel: input.channel,
         target: input.channel === 'email' ? input.to!.join(',') : input.url!,
         events: JSON.stringify(input.on),
+        secret: input.secret === undefined ? null : this.box.seal(input.secret, `webhook:${id}`),
       })
       .run()
     return this.rule(id)
@@ -221,6 +234,16 @@ export class NotificationStore {
       .orderBy(notificationRules.createdAt)
       .all()
       .map((r) => this.ruleView(r))
+  }
+
+  /** The webhook rule's signing secret, opened; for the sender only, never for a response. */
+  webhookSecret(id: string): string | undefined {
+    const row = this.db
+      .select({ secret: notificationRules.secret })
+      .from(notificationRules)
+      .where(eq(notificationRules.id, id))
+      .get()
+    return row?.secret == null ? undefined : this.box.open(row.secret, `webhook:${id}`)
   }
 
   deleteRule(id: string): void {
@@ -262,7 +285,9 @@ export class NotificationStore {
       jobKind: row.jobKind,
       jobId: row.jobId,
       channel: row.channel,
-      ...(row.channel === 'email' ? { to: row.target.split(',') } : { url: row.target }),
+      ...(row.channel === 'email'
+        ? { to: row.target.split(',') }
+        : { url: row.target, signed: row.secret !== null }),
       on,
     }
   }

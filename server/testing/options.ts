@@ -18,6 +18,8 @@ export function testOptions(dataDir: string, overrides: Partial<ServerOptions> =
     workers: 0,
     progressIntervalMs: 50,
     persistIntervalMs: 100,
+    // Test receivers listen on loopback, which webhooks refuse by default (the guard's own test passes []).
+    webhookAllow: ['127.0.0.0/8'],
     ...overrides,
   }
 }

@@ -95,12 +95,37 @@ export function parseGraph(
       version = (doc as Record<string, unknown>).syncgraph
     }
   }
+  // zod (like any object spread) silently drops an own "__proto__" key, which JSON.parse creates:
+  // refuse it by name rather than lose that part of the document.
+  const protoKeys = protoKeyPaths(doc)
+  if (protoKeys.length > 0)
+    return {
+      ok: false,
+      issues: protoKeys.map((path) => ({
+        path: jsonPath(path),
+        message: 'the key "__proto__" is not allowed in a graph document (it cannot be kept); rename it',
+      })),
+    }
   const parsed = graphSchema.safeParse(doc)
   if (parsed.success) return { ok: true, graph: parsed.data }
   return {
     ok: false,
     issues: parsed.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message })),
   }
+}
+
+/** Paths of every own `__proto__` key in a JSON value (depth-first). */
+function protoKeyPaths(value: unknown, path: PropertyKey[] = [], out: PropertyKey[][] = []): PropertyKey[][] {
+  if (typeof value !== 'object' || value === null) return out
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => protoKeyPaths(item, [...path, i], out))
+    return out
+  }
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') out.push([...path, key])
+    else protoKeyPaths((value as Record<string, unknown>)[key], [...path, key], out)
+  }
+  return out
 }
 
 /** `$.nodes[2].config.on[0].left` style path for an issue. */

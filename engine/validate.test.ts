@@ -34,6 +34,15 @@ describe('validateGraph', () => {
     expect(issues).toEqual([])
   })
 
+  it('refuses a "__proto__" key by path instead of dropping it', () => {
+    const doc = JSON.parse(
+      '{"syncgraph":1,"nodes":[{"id":"src","type":"test.values","config":{"rows":[{"__proto__":1,"a":2}]}}]}',
+    ) as unknown
+    expect(brief(validateGraph(doc, catalog))).toEqual([
+      'error invalid-document - $.nodes[0].config.rows[0].__proto__: the key "__proto__" is not allowed in a graph document (it cannot be kept); rename it',
+    ])
+  })
+
   it('never throws, whatever the input', () => {
     for (const input of [undefined, null, 42, 'x', [], { syncgraph: 2 }, { syncgraph: 1, nodes: 'no' }]) {
       expect(() => validateGraph(input, catalog)).not.toThrow()

@@ -3,6 +3,7 @@ import { beforeAll, expect, it } from 'vitest'
 import type { Row } from '../../engine/index.ts'
 import type { ResultRow } from '../../engine/sync/index.ts'
 import { isAccountEnabled } from '../../nodes/ldap/ad.ts'
+import { LdapConnection, ldapConnectionObject } from '../../nodes/ldap/connection.ts'
 import { eq, toFilter } from '../../nodes/ldap/filter.ts'
 import { guidToBytes } from '../../nodes/ldap/values.ts'
 import { runLdapGraph } from '../ldap/run.ts'
@@ -222,5 +223,42 @@ describeWithSamba('Active Directory (Samba AD DC)', (dc) => {
     expect(searchEntries.map((e) => [e.dn, e.displayName])).toEqual([
       [`CN=Renamed User 1,${OU()}`, 'Renamed User 1'],
     ])
+  })
+
+  it('follows the server’s ranged answers (member;range=…) to the whole member list', async () => {
+    // Samba does not slice unasked (Windows does past MaxValRange, 1,500), so the first slice is asked
+    // for explicitly; every later slice is the server's own ranged answer to `member;range=<n>-*`.
+    const group = `CN=Ranged,${OU()}`
+    const members = Array.from({ length: 25 }, (_, i) => `CN=Ranged Contact ${i},${OU()}`)
+    for (const dn of members)
+      await client.add(dn, { objectClass: ['contact'], cn: dn.slice(3, dn.indexOf(',')) })
+    await client.add(group, { objectClass: ['group'], sAMAccountName: 'ranged', member: members })
+    const connection = await LdapConnection.open({
+      ...ldapConnectionObject.parse(conn()),
+      password: dc().adminPw,
+    })
+    const asked: string[] = []
+    const search = connection.client.search.bind(connection.client)
+    connection.client.search = (base, options) => {
+      asked.push(...(options?.attributes ?? []).filter((a) => a.includes(';range=')))
+      return search(base, options)
+    }
+    try {
+      const rows = []
+      for await (const page of connection.search({
+        base: group,
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: ['member;range=0-9'],
+        pageSize: 0,
+      }))
+        rows.push(...page)
+      expect(asked).toEqual(['member;range=0-9', 'member;range=10-*'])
+      expect(rows).toHaveLength(1)
+      const got = rows[0]!.member as string[]
+      expect(got.map((dn) => dn.toLowerCase()).sort()).toEqual(members.map((dn) => dn.toLowerCase()).sort())
+    } finally {
+      await connection.client.unbind()
+    }
   })
 })

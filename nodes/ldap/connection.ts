@@ -386,14 +386,25 @@ export async function completeRanges(
     const values = toList(entry[key])
     let end = m[3]!
     while (end !== '*') {
-      const found = await fetch(entry.dn, `${name};range=${Number(end) + 1}-*`)
-      const slice =
-        found === undefined
-          ? undefined
-          : Object.keys(found).find((k) => k.toLowerCase().startsWith(`${name.toLowerCase()};range=`))
-      if (found === undefined || slice === undefined) break
-      values.push(...toList(found[slice]))
-      end = /-(\d+|\*)$/.exec(slice)?.[1] ?? '*'
+      const asked = `${name};range=${Number(end) + 1}-*`
+      const found = await fetch(entry.dn, asked)
+      const keys = found === undefined ? [] : Object.keys(found)
+      const slice = keys.find((k) => k.toLowerCase().startsWith(`${name.toLowerCase()};range=`))
+      const whole = keys.find((k) => k.toLowerCase() === name.toLowerCase())
+      if (slice !== undefined) {
+        values.push(...toList(found![slice]))
+        end = /-(\d+|\*)$/.exec(slice)?.[1] ?? '*'
+      } else if (whole !== undefined) {
+        // The rest unsliced: nothing more to ask for.
+        values.push(...toList(found![whole]))
+        end = '*'
+      } else {
+        // Never keep a partial member list as if it were whole: a sync would remove the rest.
+        throw new ConnectorError(
+          'RANGE_INCOMPLETE',
+          `the directory stopped answering the ranged values of "${name}" of ${entry.dn} after ${values.length} values (asked for ${asked})`,
+        )
+      }
     }
     delete entry[key]
     entry[name] = values as string[]

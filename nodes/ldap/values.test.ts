@@ -82,4 +82,18 @@ describe('AD range retrieval', () => {
     expect(entry.member).toEqual(all)
     expect(Object.keys(entry)).toEqual(['dn', 'member'])
   })
+
+  it('takes an unsliced rest as the end, and refuses to keep a partial list', async () => {
+    const entry = { dn: 'cn=g', 'member;range=0-1': ['cn=a', 'cn=b'] } as Entry
+    await completeRanges(entry, async (dn) => ({ dn, member: ['cn=c'] }) as Entry)
+    expect(entry.member).toEqual(['cn=a', 'cn=b', 'cn=c'])
+    for (const answer of [undefined, { dn: 'cn=g' } as Entry]) {
+      const cut = { dn: 'cn=g', 'member;range=0-1': ['cn=a', 'cn=b'] } as Entry
+      await expect(completeRanges(cut, async () => answer)).rejects.toMatchObject({
+        code: 'RANGE_INCOMPLETE',
+        message:
+          'the directory stopped answering the ranged values of "member" of cn=g after 2 values (asked for member;range=2-*)',
+      })
+    }
+  })
 })

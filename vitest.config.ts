@@ -14,5 +14,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One run folder for test/databases.ts: the PostgreSQL / MariaDB every test file shares.
+    globalSetup: ['test/databases.setup.ts'],
   },
 })

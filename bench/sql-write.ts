@@ -16,6 +16,15 @@ import { definitions } from '../nodes/index.ts'
 import { openMysql } from '../nodes/sql/mysql.ts'
 import { openPostgres } from '../nodes/sql/postgres.ts'
 import { z } from 'zod'
+import {
+  describeServer,
+  runDirFor,
+  settingsFromUrl,
+  sharedDatabase,
+  STANDARD,
+  stopDatabases,
+  type DatabaseKind,
+} from '../test/databases.ts'
 
 /**
  * `npm run bench:sql [-- --rows N] [--cases a,b]`: N rows into SQLite, PostgreSQL and MariaDB through
@@ -24,8 +33,11 @@ import { z } from 'zod'
  * runs in its own process into a fresh table with a primary key, so peak RSS is per case.
  */
 
-const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' }
-const MARIA = { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' }
+// The servers of test/databases.ts: PG_URL / MYSQL_URL, else the standard services on loopback, else
+// private ones the parent process starts in temp folders (and hands to every case through those vars).
+const PG = process.env.PG_URL ? settingsFromUrl(process.env.PG_URL, 'postgres') : STANDARD.postgres
+const MARIA = process.env.MYSQL_URL ? settingsFromUrl(process.env.MYSQL_URL, 'mariadb') : STANDARD.mariadb
+if (PG.password !== undefined && PG.password !== '') process.env.PGPASSWORD = PG.password
 const COLUMNS = ['id', 'uid', 'name', 'email', 'dept', 'salary', 'active', 'hired'] as const
 
 function row(i: number): Row {
@@ -165,6 +177,8 @@ async function runChild(name: Case, dir: string): Promise<void> {
     loaderRss = timed('psql', [
       '-h',
       PG.host,
+      '-p',
+      String(PG.port),
       '-U',
       PG.user,
       '-d',
@@ -178,8 +192,11 @@ async function runChild(name: Case, dir: string): Promise<void> {
       '--local-infile=1',
       '-h',
       MARIA.host,
+      '-P',
+      String(MARIA.port),
       '-u',
       MARIA.user,
+      ...(MARIA.password ? [`--password=${MARIA.password}`] : []),
       MARIA.database,
       '-e',
       `LOAD DATA LOCAL INFILE '${csv}' INTO TABLE \`${table}\` FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' IGNORE 1 LINES`,
@@ -213,7 +230,20 @@ async function main(): Promise<void> {
   if (values.child !== undefined) return runChild(values.child as Case, values.dir!)
   const wanted = (values.cases?.split(',') ?? [...cases]) as Case[]
   const dir = mkdtempSync(join(tmpdir(), 'syncgraph-bench-sql-'))
+  // Private servers (if any) live in this run folder: stopped at the end, or by its reaper on Ctrl-C.
+  const databases = runDirFor()
   try {
+    for (const kind of ['postgres', 'mariadb'] as const satisfies DatabaseKind[]) {
+      if (!wanted.some((c) => c.startsWith(kind))) continue
+      const choice = await sharedDatabase(databases, kind)
+      if (choice.missing !== undefined) throw new Error(choice.missing)
+      const { server } = choice
+      const { user, password, host, port, database } = server.settings
+      const auth = `${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}`
+      process.env[kind === 'postgres' ? 'PG_URL' : 'MYSQL_URL'] =
+        `${kind === 'postgres' ? 'postgres' : 'mysql'}://${auth}@${host}:${port}/${database}`
+      console.error(describeServer(server))
+    }
     // The loaders' input: the same rows as CSV (booleans as 1/0 so every loader takes them).
     const lines = [COLUMNS.join(',')]
     for (let i = 0; i < N; i++) {
@@ -283,6 +313,7 @@ async function main(): Promise<void> {
         `| ${r.case} | ${r.seconds} | ${r.rowsPerSec.toLocaleString('en-US')} | ${r.maxRssMb} | ${r.ok ? 'yes' : `no: ${r.message}`} |`,
       )
   } finally {
+    await stopDatabases(databases)
     rmSync(dir, { recursive: true, force: true })
   }
 }

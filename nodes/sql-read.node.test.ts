@@ -47,6 +47,25 @@ describe('sql.read', () => {
     ])
   })
 
+  it('reads a BLOB as base64 text, as every other driver reads binary', async () => {
+    const dir = await tempDir()
+    const db = new Database(join(dir, 'hr.db'))
+    db.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY, data BLOB, note BLOB)')
+    db.prepare('INSERT INTO photos VALUES (?, ?, ?)').run(
+      1,
+      Buffer.from([0, 1, 2, 254, 255]),
+      'text in a BLOB',
+    )
+    db.prepare('INSERT INTO photos VALUES (?, ?, ?)').run(2, null, Buffer.alloc(0))
+    db.close()
+    const { rows } = await readSql(dir, { table: 'photos' })
+    // Only stored bytes become base64; text stays text (SQLite types the value, not the column).
+    expect(rows).toEqual([
+      { id: 1, data: 'AAEC/v8=', note: 'text in a BLOB' },
+      { id: 2, data: null, note: '' },
+    ])
+  })
+
   it('runs a query with parameters', async () => {
     const { rows } = await readSql(await peopleDb(10), {
       query: 'SELECT id, name FROM people WHERE salary > ? AND dept = ? ORDER BY id DESC',

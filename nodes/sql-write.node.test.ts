@@ -99,6 +99,25 @@ describe('sql.write', () => {
     ])
   })
 
+  it('decodes base64 text into a BLOB column, so sql.read → sql.write copies bytes as on every driver', async () => {
+    const dir = await dbWith('CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB, name TEXT)')
+    const bytes = Buffer.from([0, 1, 2, 254, 255])
+    const { summary } = await write(
+      dir,
+      [
+        { id: 1, data: bytes.toString('base64'), name: 'AAEC/v8=' },
+        { id: 2, data: null, name: null },
+      ],
+      { table: 'files' },
+    )
+    expect(summary.status).toBe('succeeded')
+    // The BLOB column holds the bytes; the TEXT column keeps its text as it came.
+    expect(select(dir, 'SELECT id, data, name FROM files ORDER BY id')).toEqual([
+      { id: 1, data: bytes, name: 'AAEC/v8=' },
+      { id: 2, data: null, name: null },
+    ])
+  })
+
   it('upserts on a composite unique index', async () => {
     const dir = await dbWith(
       "CREATE TABLE m (a TEXT, b TEXT, v INTEGER, UNIQUE (a, b)); INSERT INTO m VALUES ('x', 'y', 1)",

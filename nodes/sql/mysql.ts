@@ -229,6 +229,7 @@ export function openMysql(settings: MysqlSettings, options: { max?: number } = {
           primaryKey: c.key === 'PRI',
         })),
         uniqueKeys: [...byIndex.values()],
+        uniqueIndexes: [...byIndex].map(([name, columns]) => ({ name, columns })),
       }
       return info
     },

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import type { Row } from '../../engine/index.ts'
+import { decodeBinary } from './batch.ts'
 import { nonKeyColumns, writeStatements } from './statements.ts'
 import type {
   BatchOutcome,
@@ -68,6 +69,15 @@ export function toSqliteValue(value: unknown): unknown {
   }
 }
 
+/** BLOB values as base64 text, as the other drivers read binary (rows hold no bytes). */
+function binaryAsBase64(row: Row): Row {
+  for (const field in row) {
+    const value = row[field]
+    if (value instanceof Uint8Array) row[field] = Buffer.from(value).toString('base64')
+  }
+  return row
+}
+
 /** Errors that belong to one row (a constraint, a value) rather than to the connection or the file. */
 export function rowFailure(error: unknown, index: number): RowFailure | undefined {
   const code = (error as { code?: unknown }).code
@@ -133,7 +143,7 @@ export function openSqlite(path: string, options: { write: boolean }): SqlConnec
       try {
         let batch: Row[] = []
         for (const row of rows) {
-          batch.push(row)
+          batch.push(binaryAsBase64(row))
           if (batch.length >= batchSize) {
             yield batch
             batch = []
@@ -198,6 +208,7 @@ export function openSqlite(path: string, options: { write: boolean }): SqlConnec
     },
 
     async writeBatch(spec: WriteSpec, rows: readonly Row[], { keepGoodRows }): Promise<BatchOutcome> {
+      rows = decodeBinary(rows, spec.binaryColumns ?? [])
       const signature = `${spec.table}\u0000${spec.mode}\u0000${spec.columns.join('\u0001')}\u0000${spec.key.join('\u0001')}`
       let list = specs.get(signature)
       if (list === undefined) {

@@ -25,6 +25,8 @@ export interface TableInfo {
   columns: TableColumn[]
   /** Column sets with a primary key or unique constraint, the primary key first. */
   uniqueKeys: string[][]
+  /** The same with the index names, where the driver reports them (MySQL/MariaDB), for messages. */
+  uniqueIndexes?: { name: string; columns: string[] }[]
 }
 
 /** A statement run once per row, binding the row's values of `columns` in order. */

@@ -2,7 +2,8 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Row } from '../../engine/index.ts'
 import { slapdMissing, startSlapd } from '../ldap/slapd.ts'
-import { MARIADB, open, POSTGRES, unreachable, uniqueTable, type Connection } from '../sql/services.ts'
+import { open, testDatabase, uniqueTable } from '../sql/services.ts'
+import type { DatabaseKind } from '../databases.ts'
 import { instanceDir, type Destination, type DestinationInstance, type NodeSpec } from './harness.ts'
 
 /**
@@ -156,12 +157,14 @@ export const sqliteDestination = sqlDestination({
 })
 
 // ── PostgreSQL and MariaDB ──────────────────────────────────────────────────────────────────────
-// The servers of test/sql/services.ts (loopback; skipped with the reason when not reachable, failed
-// with SYNCGRAPH_REQUIRE_SERVICES=1). Another SQL server is one more `sqlDestination` entry here.
+// The servers of test/databases.ts (PG_URL / MYSQL_URL, the standard service, or a private one in a
+// temp folder; skipped with the reason when none can run, failed with SYNCGRAPH_REQUIRE_SERVICES=1).
+// Another SQL server is one more `sqlDestination` entry here.
 
-/** A server of test/sql/services.ts; every table a check creates is dropped at the end. */
-function sqlServer(connection: Connection): () => Promise<SqlServer> {
+/** A server of test/databases.ts; every table a check creates is dropped at the end. */
+function sqlServer(kind: DatabaseKind): () => Promise<SqlServer> {
   return async () => {
+    const { connection } = await testDatabase(kind)
     const { dir, remove } = await instanceDir(String(connection.driver))
     const connector = open(connection)
     const tables: string[] = []
@@ -188,16 +191,16 @@ function sqlServer(connection: Connection): () => Promise<SqlServer> {
 
 export const postgresDestination = sqlDestination({
   name: 'PostgreSQL (sql.write → sql.read, driver postgres)',
-  missing: () => unreachable(POSTGRES),
-  start: sqlServer(POSTGRES),
+  missing: async () => (await testDatabase('postgres')).missing,
+  start: sqlServer('postgres'),
   createTable: (table) =>
     `CREATE TABLE ${table} (id VARCHAR(64) PRIMARY KEY, name TEXT NOT NULL, note TEXT, extra TEXT, n INTEGER)`,
 })
 
 export const mariadbDestination = sqlDestination({
   name: 'MariaDB (sql.write → sql.read, driver mysql)',
-  missing: () => unreachable(MARIADB),
-  start: sqlServer(MARIADB),
+  missing: async () => (await testDatabase('mariadb')).missing,
+  start: sqlServer('mariadb'),
   createTable: (table) =>
     `CREATE TABLE ${table} (id VARCHAR(64) PRIMARY KEY, name TEXT NOT NULL, note TEXT, extra TEXT, n INTEGER) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
 })

@@ -1,12 +1,12 @@
 import { expect, it } from 'vitest'
 import { tempDir } from '../helpers.ts'
 import { runTest } from '../../nodes/test-kit.ts'
-import { describeWithDatabase, open, POSTGRES, unreachable, uniqueTable } from './services.ts'
+import { describeWithDatabase, open, testDatabase, uniqueTable } from './services.ts'
 import { liveSqlSuite, TYPED_ROW } from './suite.ts'
 
-const missing = await unreachable(POSTGRES)
+const { connection: POSTGRES, settings, where, missing } = await testDatabase('postgres')
 
-describeWithDatabase('PostgreSQL drivers against the server on 127.0.0.1:5432', missing, () => {
+describeWithDatabase(`PostgreSQL drivers against the ${where}`, missing, () => {
   liveSqlSuite({
     connection: POSTGRES,
     typedTable: (t) =>
@@ -24,11 +24,11 @@ describeWithDatabase('PostgreSQL drivers against the server on 127.0.0.1:5432', 
     // A connection URL's application_name wins over the pool's: count only this test's sessions.
     const connection = {
       driver: 'postgres',
-      url: `postgres://postgres@127.0.0.1:5432/test?application_name=${t}`,
+      url: `postgres://${encodeURIComponent(settings.user)}${settings.password === undefined ? '' : `:${encodeURIComponent(settings.password)}`}@${settings.host}:${settings.port}/${settings.database}?application_name=${t}`,
     }
     try {
       await db.execute(`CREATE TABLE "${t}" (id INTEGER PRIMARY KEY)`)
-      const sessions = async () => {
+      const count = async () => {
         let n = -1
         for await (const batch of db.query(
           'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
@@ -37,6 +37,15 @@ describeWithDatabase('PostgreSQL drivers against the server on 127.0.0.1:5432', 
           new AbortController().signal,
         )) {
           n = Number(batch[0]!.n)
+        }
+        return n
+      }
+      // A backend leaves pg_stat_activity a moment after its client closed: wait (bounded) for that.
+      const sessions = async () => {
+        let n = await count()
+        for (let tries = 0; n > 0 && tries < 100; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 100))
+          n = await count()
         }
         return n
       }

@@ -1,4 +1,13 @@
 import { randomBytes } from 'node:crypto'
+import { inject } from 'vitest'
+import {
+  runDirFor,
+  describeServer,
+  sharedDatabase,
+  STANDARD,
+  type DatabaseKind,
+  type DatabaseSettings,
+} from '../databases.ts'
 import { describeWithService } from '../services.ts'
 import { openMssql } from '../../nodes/sql/mssql.ts'
 import { openMysql } from '../../nodes/sql/mysql.ts'
@@ -9,22 +18,59 @@ import type { SqlConnector } from '../../nodes/sql/types.ts'
 /** An inline `connection` object as a graph holds it. */
 export type Connection = Record<string, unknown>
 
-/** The PostgreSQL on loopback the tests use (trust auth, database `test`). */
-export const POSTGRES: Connection = {
-  driver: 'postgres',
-  host: '127.0.0.1',
-  port: 5432,
-  user: 'postgres',
-  database: 'test',
+/**
+ * The PostgreSQL or MariaDB of this test run (test/databases.ts): `PG_URL` / `MYSQL_URL`, else the
+ * standard service on loopback, else a private server in a temp folder shared by every test file;
+ * `missing` says why there is none (the suite then skips, or fails under SYNCGRAPH_REQUIRE_SERVICES=1).
+ */
+export interface TestDatabase {
+  /** An inline `connection` object (driver `postgres` or `mysql`). */
+  connection: Connection
+  settings: DatabaseSettings
+  /** For suite names, e.g. `PostgreSQL on 127.0.0.1:5432 (standard service)`. */
+  where: string
+  missing: string | undefined
 }
-/** The MariaDB on loopback the tests use (root, empty password, database `test`). */
-export const MARIADB: Connection = {
-  driver: 'mysql',
-  host: '127.0.0.1',
-  port: 3306,
-  user: 'root',
-  password: '',
-  database: 'test',
+
+let runDir: string | undefined
+
+/** The run folder from vitest's globalSetup, or (without it) one for this process alone. */
+function sharedDir(): string {
+  const provided = inject('syncgraphDatabases')
+  if (provided !== undefined) return provided
+  // Its servers are stopped by the run folder's reaper when this process exits.
+  runDir ??= runDirFor()
+  return runDir
+}
+
+const chosen = new Map<DatabaseKind, Promise<TestDatabase>>()
+
+/** The test run's server of this kind (decided once per run, started only when first asked for). */
+export function testDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+  let found = chosen.get(kind)
+  if (found === undefined) {
+    found = (async () => {
+      const driver = kind === 'postgres' ? 'postgres' : 'mysql'
+      const choice = await sharedDatabase(sharedDir(), kind)
+      if (choice.missing !== undefined) {
+        return {
+          connection: { driver, ...STANDARD[kind] },
+          settings: STANDARD[kind],
+          where: kind === 'postgres' ? 'PostgreSQL' : 'MariaDB',
+          missing: choice.missing,
+        }
+      }
+      const connection = { driver, ...choice.server.settings }
+      return {
+        connection,
+        settings: choice.server.settings,
+        where: describeServer(choice.server),
+        missing: await unreachable(connection),
+      }
+    })()
+    chosen.set(kind, found)
+  }
+  return found
 }
 
 /** `MSSQL_URL`, e.g. `mssql://sa:Secret_1@127.0.0.1:1433/master?encrypt=true&trustServerCertificate=true`. */

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api, onUnauthorized, sessionHint } from './api/client.ts'
 import type { User } from './api/types.ts'
+import { usePermissions } from './lib/permissions.ts'
 import { navigate, useRoute } from './lib/router.ts'
 import { EditorScreen } from './screens/editor-screen.tsx'
 import { GraphList } from './screens/graph-list.tsx'
@@ -12,6 +13,7 @@ import { CollectionsScreen } from './screens/ops/collections.tsx'
 import { DashboardScreen } from './screens/ops/dashboard.tsx'
 import { HistoryScreen } from './screens/ops/history.tsx'
 import { RunDetailScreen } from './screens/ops/run-detail.tsx'
+import { RunsListScreen } from './screens/ops/runs-list.tsx'
 import { SchedulesScreen } from './screens/ops/schedules.tsx'
 import { TopNav } from './screens/top-nav.tsx'
 import { Toasts } from './ui/toasts.tsx'
@@ -22,6 +24,10 @@ type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'signed-
 export function App() {
   const [session, setSession] = useState<Session>({ state: 'loading' })
   const route = useRoute()
+  const signedIn = (user: User) => {
+    usePermissions.getState().set(user.permissions ?? [])
+    setSession({ state: 'signed-in', user })
+  }
 
   useEffect(() => {
     const off = onUnauthorized(() => setSession({ state: 'anonymous' }))
@@ -31,7 +37,7 @@ export function App() {
     }
     api
       .me()
-      .then(({ user }) => setSession({ state: 'signed-in', user }))
+      .then(({ user }) => signedIn(user))
       .catch(() => setSession({ state: 'anonymous' }))
     return off
   }, [])
@@ -46,7 +52,7 @@ export function App() {
   if (session.state === 'anonymous') {
     return (
       <>
-        <LoginScreen onSignedIn={(user) => setSession({ state: 'signed-in', user })} />
+        <LoginScreen onSignedIn={signedIn} />
         <Toasts />
       </>
     )
@@ -67,11 +73,12 @@ export function App() {
   if (first === 'graphs' && second) screen = <EditorScreen key={second} graphId={second} />
   else if (first === 'templates') screen = <TemplateGallery />
   else if (first === 'dashboard') screen = <DashboardScreen />
-  else if (first === 'collections') screen = <CollectionsScreen />
+  else if (first === 'collections') screen = <CollectionsScreen id={second} />
   else if (first === 'schedules') screen = <SchedulesScreen />
   else if (first === 'approvals') screen = <ApprovalsScreen />
   else if (first === 'history') screen = <HistoryScreen />
   else if (first === 'runs' && second) screen = <RunDetailScreen key={second} runId={second} />
+  else if (first === 'runs' && !second) screen = <RunsListScreen />
   else if (first === 'admin') screen = <AdminScreen section={second} />
   else screen = <GraphList />
 

@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
 import { approvalDocs, approvalRoutes, approvalRuleRoutes } from './approvals/routes.ts'
+import { authorize } from './auth/guards.ts'
 import { requireSession } from './auth/middleware.ts'
 import { authDocs, authRoutes } from './auth/routes.ts'
 import {
@@ -22,11 +23,15 @@ import { ApiError, toErrorResponse } from './http/errors.ts'
 import { nodeTypeDocs, nodeTypeRoutes } from './node-types/routes.ts'
 import { notificationDocs, notificationRoutes } from './notifications/routes.ts'
 import { buildOpenApi, type RouteDoc } from './openapi/document.ts'
+import { policyDocs, policyRoutes } from './policies/routes.ts'
+import { policyIssues } from './policies/service.ts'
 import { previewDocs, previewRoutes } from './preview/routes.ts'
 import { runDocs, runRoutes } from './runs/routes.ts'
 import { graphNextRun, scheduleDocs, scheduleRoutes, withNextRunDocs } from './schedules/routes.ts'
 import type { Services } from './services.ts'
 import { templateDocs, templateRoutes } from './templates/routes.ts'
+import { userDocs, userRoutes } from './users/routes.ts'
+import { UserStore } from './users/store.ts'
 import { wsHandler } from './ws/routes.ts'
 
 export const VERSION = '0.1.0'
@@ -50,6 +55,7 @@ const baseDocs: RouteDoc[] = [
 const allDocs = [
   ...baseDocs,
   ...authDocs,
+  ...userDocs,
   ...nodeTypeDocs,
   ...withNextRunDocs(graphDocs),
   ...previewDocs,
@@ -63,6 +69,7 @@ const allDocs = [
   ...approvalDocs,
   ...historyDocs,
   ...dashboardDocs,
+  ...policyDocs,
 ]
 
 /** A browser page on another origin may not drive the API with the user's cookie (CSRF, cross-site WebSocket). */
@@ -96,17 +103,26 @@ export function createApp(services: Services) {
     )
     .use('/api/*', sameOrigin)
     .use('/api/*', requireSession(services.db))
+    .use('/api/*', authorize({ db: services.db, catalog: services.env.catalog }))
     .get('/api/health', (c) => c.json({ ok: true, version: VERSION }))
     .get('/api/openapi.json', (c) => c.json((openapi ??= buildOpenApi(allDocs, { version: VERSION }))))
     .route(
       '/api/auth',
       authRoutes({ db: services.db, limiter: services.limiter, passwordCost: services.passwordCost }),
     )
+    .route('/api/users', userRoutes(new UserStore(services.db, services.passwordCost)))
     .route('/api/node-types', nodeTypeRoutes(services.env.catalog))
     .use('/api/graphs', graphNextRun(services.scheduler))
     .use('/api/graphs/*', graphNextRun(services.scheduler))
     .route('/api/graphs', graphRoutes(services.graphs))
-    .route('/api', previewRoutes(services.env, { timeoutMs: services.options.previewTimeoutMs ?? 30_000 }))
+    .route(
+      '/api',
+      previewRoutes(services.env, {
+        timeoutMs: services.options.previewTimeoutMs ?? 30_000,
+        policyIssues: (graph, params, user) =>
+          policyIssues(services.policies.violations(graph, params, user.id)),
+      }),
+    )
     .route('/api/runs', runRoutes(services.runs, services.graphs, services.approvals))
     .route(
       '/api/templates',
@@ -136,7 +152,8 @@ export function createApp(services: Services) {
       }),
     )
     .route('/api/dashboard', dashboardRoutes(services))
-    .get('/api/ws', wsHandler(nodeWs.upgradeWebSocket, services.hub))
+    .route('/api/policies', policyRoutes(services.policies))
+    .get('/api/ws', wsHandler(nodeWs.upgradeWebSocket, services.hub, services.db))
   if (services.options.editorDir !== undefined) serveEditor(app, services.options.editorDir)
   return { app: routes, injectWebSocket: nodeWs.injectWebSocket }
 }

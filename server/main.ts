@@ -49,7 +49,8 @@ export async function createServer(
 /**
  * `syncgraph serve [--port N] [--host H] [--data-dir D] [--files-dir F]` / `npm start`; the flags
  * override PORT, HOST, DATA_DIR and FILES_DIR; SYNCGRAPH_MAX_RUNS, SYNCGRAPH_ADMIN_PASSWORD and
- * SYNCGRAPH_SECRET_KEY and SYNCGRAPH_WEBHOOK_ALLOW come from the environment.
+ * SYNCGRAPH_SECRET_KEY, SYNCGRAPH_WEBHOOK_ALLOW and SYNCGRAPH_HISTORY_DAYS (change history retention,
+ * default 90) come from the environment.
  */
 export async function main(
   args: readonly string[] = [],
@@ -63,6 +64,10 @@ export async function main(
     throw new Error('SYNCGRAPH_MAX_RUNS must be a whole number of at least 1')
   const port = env.PORT === undefined ? 8787 : Number(env.PORT)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number')
+  const historyDays =
+    env.SYNCGRAPH_HISTORY_DAYS === undefined ? undefined : Number(env.SYNCGRAPH_HISTORY_DAYS)
+  if (historyDays !== undefined && (!Number.isInteger(historyDays) || historyDays < 1))
+    throw new Error('SYNCGRAPH_HISTORY_DAYS must be a whole number of days, at least 1')
   const server = await createServer({
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -74,6 +79,7 @@ export async function main(
     ...(env.SYNCGRAPH_WEBHOOK_ALLOW === undefined
       ? {}
       : { webhookAllow: env.SYNCGRAPH_WEBHOOK_ALLOW.split(',') }),
+    ...(historyDays === undefined ? {} : { historyRetentionDays: historyDays }),
     editorDir,
   })
   const log = server.services.log

@@ -27,6 +27,7 @@ import { consoleLogger, type Logger } from './logger.ts'
 import { Notifier } from './notifications/notifier.ts'
 import { parseWebhookAllowList } from './notifications/webhook.ts'
 import { NotificationStore } from './notifications/store.ts'
+import { PolicyService } from './policies/service.ts'
 import { createRunEnvironment, type RunEnvironment } from './run-environment.ts'
 import { RunManager } from './runs/manager.ts'
 import { systemClock, type Clock } from './schedules/clock.ts'
@@ -97,6 +98,7 @@ export interface Services {
   notifications: NotificationStore
   notifier: Notifier
   approvals: ApprovalService
+  policies: PolicyService
   history: HistoryStore
   historyRecorder: HistoryRecorder
   clock: Clock
@@ -140,8 +142,11 @@ export async function createServices(options: ServerOptions): Promise<Services> 
     log,
     retentionDays: options.historyRetentionDays ?? 90,
   })
+  const policies = new PolicyService({ db, catalog: env.catalog, graphs })
   const runs = new RunManager({
     db,
+    // Every run start path (API, apply, collections, schedules, approvals) goes through submit: one chokepoint.
+    authorize: (run) => policies.enforce(run),
     env,
     log,
     maxRuns: options.maxRuns ?? 2,
@@ -224,6 +229,7 @@ export async function createServices(options: ServerOptions): Promise<Services> 
     notifications,
     notifier,
     approvals,
+    policies,
     history,
     historyRecorder: recorder,
     clock,

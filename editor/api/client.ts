@@ -94,7 +94,13 @@ async function toApiError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message, details)
 }
 
-async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+/** One call to the REST API; screens build their own API modules on it. */
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  init: RequestInit = {},
+): Promise<T> {
   let response: Response
   try {
     response = await fetch(`/api${path}`, {

@@ -56,6 +56,8 @@ export interface User {
   id: string
   username: string
   role: string
+  /** What the role allows (server/auth/permissions.ts); the editor hides the rest. */
+  permissions?: string[]
 }
 
 export interface NodeTypeInfo {
@@ -77,6 +79,8 @@ export interface GraphSummary {
   description?: string
   revision: number
   updatedAt: string
+  /** When the graph's schedule fires next (null: not scheduled). */
+  nextRunAt?: string | null
 }
 
 export interface StoredGraph {

@@ -31,21 +31,30 @@ export function navigate(path: string, options: { force?: boolean } = {}): void 
   window.location.hash = path
 }
 
+/** Every mounted `useRoute()`: one window listener asks the guard once, then tells them all. */
+const subscribers = new Set<() => void>()
+
+function onHashChange(): void {
+  if (window.location.hash === lastHash) return
+  // Back/forward buttons bypass navigate(): ask the guard, and put the hash back when it says stay.
+  if (guard && !guard()) {
+    window.history.replaceState(null, '', lastHash || '#/')
+    return
+  }
+  lastHash = window.location.hash
+  for (const notify of subscribers) notify()
+}
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(current)
   useEffect(() => {
-    const onChange = () => {
-      if (window.location.hash === lastHash) return
-      // Back/forward buttons bypass navigate(): ask the guard, and put the hash back when it says stay.
-      if (guard && !guard()) {
-        window.history.replaceState(null, '', lastHash || '#/')
-        return
-      }
-      lastHash = window.location.hash
-      setRoute(current())
+    const notify = () => setRoute(current())
+    if (subscribers.size === 0) window.addEventListener('hashchange', onHashChange)
+    subscribers.add(notify)
+    return () => {
+      subscribers.delete(notify)
+      if (subscribers.size === 0) window.removeEventListener('hashchange', onHashChange)
     }
-    window.addEventListener('hashchange', onChange)
-    return () => window.removeEventListener('hashchange', onChange)
   }, [])
   return route
 }

@@ -3,10 +3,13 @@ import { api, errorText } from '../api/client.ts'
 import type { GraphSummary } from '../api/types.ts'
 import { parseGraph } from '../../engine/graph.ts'
 import { downloadJson, formatDate, graphFileName } from '../lib/files.ts'
+import { useCan } from '../lib/permissions.ts'
 import { navigate } from '../lib/router.ts'
 import { Dialog } from '../ui/dialog.tsx'
 import { Icon } from '../ui/icons.tsx'
 import { notify } from '../ui/toasts.tsx'
+import { GraphJobDialog, type GraphJobAction } from './ops/graph-jobs.tsx'
+import { NextRun } from './ops/job-parts.tsx'
 
 type Pending =
   | { kind: 'create' }
@@ -23,7 +26,13 @@ export function GraphList() {
   const [pending, setPending] = useState<Pending>(null)
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(false)
+  const [jobAction, setJobAction] = useState<GraphJobAction | null>(null)
   const fileInput = useRef<HTMLInputElement>(null)
+  // Controls the signed-in user's role lacks are not shown (the server would refuse them anyway).
+  const canCreate = useCan('create')
+  const canEdit = useCan('edit')
+  const canDelete = useCan('delete')
+  const canRun = useCan('run')
 
   const load = useCallback((text: string) => {
     api
@@ -134,9 +143,11 @@ export function GraphList() {
           />
         </div>
         <div className="grow" />
-        <button className="btn" onClick={() => fileInput.current?.click()}>
-          <Icon name="upload" /> Import JSON
-        </button>
+        {canCreate && (
+          <button className="btn" onClick={() => fileInput.current?.click()}>
+            <Icon name="upload" /> Import JSON
+          </button>
+        )}
         <input
           ref={fileInput}
           type="file"
@@ -150,9 +161,11 @@ export function GraphList() {
             e.target.value = ''
           }}
         />
-        <button className="btn btn-primary" onClick={() => open({ kind: 'create' })}>
-          <Icon name="plus" /> New graph
-        </button>
+        {canCreate && (
+          <button className="btn btn-primary" onClick={() => open({ kind: 'create' })}>
+            <Icon name="plus" /> New graph
+          </button>
+        )}
       </div>
 
       {error && (
@@ -170,9 +183,11 @@ export function GraphList() {
               <strong>No graphs yet</strong>
               <span>Create one, import a JSON document, or start from a template.</span>
               <div className="row">
-                <button className="btn btn-primary" onClick={() => open({ kind: 'create' })}>
-                  <Icon name="plus" /> New graph
-                </button>
+                {canCreate && (
+                  <button className="btn btn-primary" onClick={() => open({ kind: 'create' })}>
+                    <Icon name="plus" /> New graph
+                  </button>
+                )}
                 <a className="btn" href="#/templates">
                   <Icon name="template" /> Browse templates
                 </a>
@@ -190,6 +205,7 @@ export function GraphList() {
                 <th>Description</th>
                 <th className="num">Revision</th>
                 <th>Updated</th>
+                <th>Next run</th>
                 <th>
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -206,21 +222,46 @@ export function GraphList() {
                   <td className="muted ellipsis">{g.description ?? ''}</td>
                   <td className="num">{g.revision}</td>
                   <td className="muted">{formatDate(g.updatedAt)}</td>
+                  <td>
+                    <NextRun at={g.nextRunAt} />
+                  </td>
                   <td className="actions">
-                    <button
-                      className="btn btn-ghost btn-sm"
-                      aria-label={`Rename ${g.name}`}
-                      onClick={() => open({ kind: 'rename', graph: g })}
-                    >
-                      <Icon name="edit" size={14} /> Rename
-                    </button>
-                    <button
-                      className="btn btn-ghost btn-sm"
-                      aria-label={`Duplicate ${g.name}`}
-                      onClick={() => open({ kind: 'duplicate', graph: g })}
-                    >
-                      <Icon name="copy" size={14} /> Duplicate
-                    </button>
+                    {canEdit && (
+                      <button
+                        className="btn btn-ghost btn-sm"
+                        aria-label={`Rename ${g.name}`}
+                        onClick={() => open({ kind: 'rename', graph: g })}
+                      >
+                        <Icon name="edit" size={14} /> Rename
+                      </button>
+                    )}
+                    {canCreate && (
+                      <button
+                        className="btn btn-ghost btn-sm"
+                        aria-label={`Duplicate ${g.name}`}
+                        onClick={() => open({ kind: 'duplicate', graph: g })}
+                      >
+                        <Icon name="copy" size={14} /> Duplicate
+                      </button>
+                    )}
+                    {canRun && (
+                      <button
+                        className="btn btn-ghost btn-sm"
+                        aria-label={`Schedule ${g.name}`}
+                        onClick={() => setJobAction({ kind: 'schedule', graph: g })}
+                      >
+                        <Icon name="history" size={14} /> Schedule
+                      </button>
+                    )}
+                    {canRun && (
+                      <button
+                        className="btn btn-ghost btn-sm"
+                        aria-label={`Notifications of ${g.name}`}
+                        onClick={() => setJobAction({ kind: 'notifications', graph: g })}
+                      >
+                        <Icon name="warning" size={14} /> Notify
+                      </button>
+                    )}
                     <button
                       className="btn btn-ghost btn-sm"
                       aria-label={`Export ${g.name}`}
@@ -228,13 +269,15 @@ export function GraphList() {
                     >
                       <Icon name="download" size={14} /> Export
                     </button>
-                    <button
-                      className="btn btn-ghost btn-sm btn-danger"
-                      aria-label={`Delete ${g.name}`}
-                      onClick={() => open({ kind: 'delete', graph: g })}
-                    >
-                      <Icon name="trash" size={14} />
-                    </button>
+                    {canDelete && (
+                      <button
+                        className="btn btn-ghost btn-sm btn-danger"
+                        aria-label={`Delete ${g.name}`}
+                        onClick={() => open({ kind: 'delete', graph: g })}
+                      >
+                        <Icon name="trash" size={14} />
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -243,6 +286,9 @@ export function GraphList() {
         </div>
       )}
 
+      {jobAction && (
+        <GraphJobDialog action={jobAction} onClose={() => setJobAction(null)} onSaved={() => load(search)} />
+      )}
       <Dialog
         title={title}
         open={pending !== null}

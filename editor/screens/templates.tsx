@@ -91,7 +91,8 @@ export function TemplateGallery() {
   )
 }
 
-function ParamInput({
+/** An input for one template or graph parameter, by its type. */
+export function ParamInput({
   id,
   name,
   param,

@@ -19,12 +19,13 @@ export function Brand() {
 }
 
 /** The operations screens (issue 8), in the order an operator reads them. */
-const OPS_LINKS: { path: string; label: string; icon: IconName; admin?: boolean }[] = [
-  { path: 'dashboard', label: 'Dashboard', icon: 'table' },
+const OPS_LINKS: { path: string; label: string; icon: IconName; admin?: boolean; need?: string }[] = [
+  // Installation-wide views need view-any (server/auth/guards.ts).
+  { path: 'dashboard', label: 'Dashboard', icon: 'table', need: 'view-any' },
   { path: 'collections', label: 'Collections', icon: 'layout' },
   { path: 'schedules', label: 'Schedules', icon: 'history' },
   { path: 'approvals', label: 'Approvals', icon: 'check' },
-  { path: 'history', label: 'History', icon: 'file' },
+  { path: 'history', label: 'History', icon: 'file', need: 'view-any' },
   { path: 'admin', label: 'Admin', icon: 'settings', admin: true },
 ]
 
@@ -40,7 +41,11 @@ export function TopNav({ user, onSignOut, active }: { user: User; onSignOut: () 
         <a href="#/templates" aria-current={active === 'templates' ? 'page' : undefined}>
           <Icon name="template" /> Templates
         </a>
-        {OPS_LINKS.filter((link) => link.admin !== true || user.role === 'admin').map((link) => (
+        {OPS_LINKS.filter(
+          (link) =>
+            (link.admin !== true || user.role === 'admin') &&
+            (link.need === undefined || (user.permissions ?? []).includes(link.need)),
+        ).map((link) => (
           <a key={link.path} href={`#/${link.path}`} aria-current={active === link.path ? 'page' : undefined}>
             <Icon name={link.icon} /> {link.label}
           </a>

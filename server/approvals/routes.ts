@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { ownerFilter } from '../auth/permissions.ts'
 import { jobKinds } from '../db/schema.ts'
 import type { AppEnv } from '../http/env.ts'
 import { ApiError } from '../http/errors.ts'
@@ -115,7 +116,9 @@ export function approvalRuleRoutes(approvals: ApprovalService) {
 export function approvalRoutes(approvals: ApprovalService, runs: RunManager) {
   return new Hono<AppEnv>()
     .get('/', validate('query', approvalsQuery), (c) =>
-      c.json({ approvals: approvals.list(c.req.valid('query')) }),
+      c.json({
+        approvals: approvals.list({ ...c.req.valid('query'), ownerId: ownerFilter(c.get('user')) }),
+      }),
     )
     .get('/:id', (c) => c.json(approvals.get(c.req.param('id'))))
     .get('/:id/plan', validate('query', planQuery), (c) => {

@@ -1,4 +1,4 @@
-import { and, desc, eq, lte, type SQL } from 'drizzle-orm'
+import { and, desc, eq, inArray, lte, or, type SQL } from 'drizzle-orm'
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { analyzeGraph, GraphError, hasErrors, type Catalog } from '../../engine/index.ts'
@@ -10,11 +10,14 @@ import {
   approvalRequests,
   approvalRules,
   approvalStatuses,
+  collections,
+  graphs,
   jobKinds,
   users,
   type ApprovalRequestRow,
   type JobKind,
 } from '../db/schema.ts'
+import { assertPermission } from '../auth/permissions.ts'
 import type { GraphStore } from '../graphs/store.ts'
 import type { SessionUser } from '../http/env.ts'
 import { ApiError, notFound } from '../http/errors.ts'
@@ -99,8 +102,7 @@ export interface ApprovalPending {
  * at most one is pending per job; denial or expiry cancels it. A request tied to a plan run applies
  * exactly that plan when approved.
  *
- * Who may approve is decided by roles (issue 8 point 5) once they exist; until then any signed-in user
- * except a viewer and the requester.
+ * Deciding takes the `approve` permission (server/auth/permissions.ts), and never on one's own request.
  */
 export class ApprovalService {
   private readonly timers = new Map<string, () => void>()
@@ -211,6 +213,8 @@ export class ApprovalService {
     const rules = this.governing(input.kind, input.jobId)
     const params = input.params ?? {}
     let planRunId = input.planRunId ?? null
+    if (input.kind === 'collection')
+      this.deps.collectionRuns.authorize(input.jobId, input.userId ?? undefined)
     if (input.kind === 'graph' && planRunId === null) {
       const graph = this.deps.graphs.get(input.jobId).graph
       const analysis = analyzeGraph(graph, this.deps.catalog, { params })
@@ -222,6 +226,14 @@ export class ApprovalService {
           { issues },
         )
       }
+      // A request outside the requester's (or, scheduled, the owner's) role policy is refused now, not at approval.
+      this.deps.runs.authorize({
+        graph,
+        params,
+        graphId: input.jobId,
+        mode: input.mode ?? 'run',
+        userId: input.userId ?? undefined,
+      })
       const reviewPlan = rules.some((r) => r.reviewPlan) && syncNodesOf(graph, this.deps.drivers).length > 0
       if (input.mode === 'plan' || reviewPlan) {
         planRunId = this.deps.runs.submit({
@@ -267,7 +279,8 @@ export class ApprovalService {
     return { approvalId: id, status: 'pending-approval', ...(planRunId === null ? {} : { id: planRunId }) }
   }
 
-  list(filter: z.infer<typeof approvalsQuery>): ApprovalView[] {
+  /** `ownerId`: only requests this user made or about their jobs (owner-only access without view-any). */
+  list(filter: z.infer<typeof approvalsQuery> & { ownerId?: string | undefined }): ApprovalView[] {
     this.expireDue()
     return this.rows(filter).map((r) => this.view(r))
   }
@@ -315,8 +328,8 @@ export class ApprovalService {
       throw new ApiError(409, 'APPROVAL_DECIDED', `The request is ${row.status} already`, {
         status: row.status,
       })
-    if (user.role === 'viewer' && row.requestedBy !== user.id)
-      throw new ApiError(403, 'FORBIDDEN', 'A viewer cannot decide approval requests')
+    // The requester may withdraw (deny) their own request; deciding anyone else's takes `approve`.
+    if (row.requestedBy !== user.id) assertPermission(user, 'approve', 'Deciding an approval request')
     return row
   }
 
@@ -382,8 +395,25 @@ export class ApprovalService {
     return kind === 'graph' ? this.deps.graphs.row(jobId).name : this.deps.collections.row(jobId).name
   }
 
-  private rows(filter: z.infer<typeof approvalsQuery>): ApprovalRequestRow[] {
+  private rows(
+    filter: z.infer<typeof approvalsQuery> & { ownerId?: string | undefined },
+  ): ApprovalRequestRow[] {
     const where: SQL[] = []
+    if (filter.ownerId !== undefined) {
+      const { db } = this.deps
+      const ownGraphs = db.select({ id: graphs.id }).from(graphs).where(eq(graphs.createdBy, filter.ownerId))
+      const ownCollections = db
+        .select({ id: collections.id })
+        .from(collections)
+        .where(eq(collections.createdBy, filter.ownerId))
+      where.push(
+        or(
+          eq(approvalRequests.requestedBy, filter.ownerId),
+          and(eq(approvalRequests.jobKind, 'graph'), inArray(approvalRequests.jobId, ownGraphs)),
+          and(eq(approvalRequests.jobKind, 'collection'), inArray(approvalRequests.jobId, ownCollections)),
+        )!,
+      )
+    }
     if (filter.status !== undefined) where.push(eq(approvalRequests.status, filter.status))
     if (filter.jobKind !== undefined) where.push(eq(approvalRequests.jobKind, filter.jobKind))
     if (filter.jobId !== undefined) where.push(eq(approvalRequests.jobId, filter.jobId))

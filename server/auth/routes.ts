@@ -10,6 +10,7 @@ import { ApiError } from '../http/errors.ts'
 import { validate } from '../http/validate.ts'
 import type { RouteDoc } from '../openapi/document.ts'
 import { hashPassword, verifyPassword, type PasswordCost } from './passwords.ts'
+import { PERMISSIONS, permissionsOf } from './permissions.ts'
 import type { LoginLimiter } from './rate-limit.ts'
 import {
   createSession,
@@ -28,19 +29,29 @@ export const passwordBody = z.object({
   newPassword: z.string().min(12, 'use at least 12 characters').max(1000),
 })
 export const userSchema = z.object({ id: z.string(), username: z.string(), role: z.string() })
-const userReply = z.object({ user: userSchema })
+/** The signed-in user and what their role allows. */
+const userReply = z.object({
+  user: userSchema.extend({
+    permissions: z.array(z.enum(PERMISSIONS)).describe('What the role allows; the editor hides the rest'),
+  }),
+})
 
 export const authDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/auth/login',
-    summary: 'Sign in; sets the session cookie',
+    summary: 'Sign in; sets the session cookie (a disabled user gets the same 401 as a wrong password)',
     body: loginBody,
     response: userReply,
     public: true,
   },
   { method: 'post', path: '/api/auth/logout', summary: 'Sign out', response: z.object({ ok: z.boolean() }) },
-  { method: 'get', path: '/api/auth/me', summary: 'The signed-in user', response: userReply },
+  {
+    method: 'get',
+    path: '/api/auth/me',
+    summary: 'The signed-in user with the permissions of their role',
+    response: userReply,
+  },
   {
     method: 'post',
     path: '/api/auth/password',
@@ -82,7 +93,8 @@ export function authRoutes(deps: { db: Db; limiter: LoginLimiter; passwordCost: 
       const user = db.select().from(users).where(eq(users.username, username)).get()
       dummyHash ??= hashPassword('not a password', deps.passwordCost)
       const ok = await verifyPassword(password, user === undefined ? await dummyHash : user.passwordHash)
-      if (user === undefined || !ok) {
+      // A disabled user gets the same answer as a wrong password.
+      if (user === undefined || !ok || user.disabled) {
         limiter.fail(key)
         throw new ApiError(401, 'INVALID_CREDENTIALS', 'Wrong username or password')
       }
@@ -95,7 +107,9 @@ export function authRoutes(deps: { db: Db; limiter: LoginLimiter; passwordCost: 
         secure: new URL(c.req.url).protocol === 'https:',
         maxAge: Math.floor(SESSION_TTL_MS / 1000),
       })
-      return c.json({ user: { id: user.id, username: user.username, role: user.role } })
+      return c.json({
+        user: { id: user.id, username: user.username, role: user.role, permissions: permissionsOf(user) },
+      })
     })
     .post('/logout', (c) => {
       const token = getCookie(c, SESSION_COOKIE)
@@ -103,7 +117,7 @@ export function authRoutes(deps: { db: Db; limiter: LoginLimiter; passwordCost: 
       deleteCookie(c, SESSION_COOKIE, { path: '/' })
       return c.json({ ok: true })
     })
-    .get('/me', (c) => c.json({ user: c.get('user') }))
+    .get('/me', (c) => c.json({ user: { ...c.get('user'), permissions: permissionsOf(c.get('user')) } }))
     .post('/password', validate('json', passwordBody), async (c) => {
       const { currentPassword, newPassword } = c.req.valid('json')
       const me = c.get('user')

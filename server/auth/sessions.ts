@@ -27,7 +27,13 @@ export function findSessionUser(db: Db, token: string, now = Date.now()): Sessio
     .select({ id: users.id, username: users.username, role: users.role })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, hashToken(token)), gt(sessions.expiresAt, new Date(now))))
+    .where(
+      and(
+        eq(sessions.tokenHash, hashToken(token)),
+        gt(sessions.expiresAt, new Date(now)),
+        eq(users.disabled, false),
+      ),
+    )
     .get()
   return row
 }

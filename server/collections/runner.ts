@@ -2,9 +2,14 @@ import { desc, eq, inArray } from 'drizzle-orm'
 import { randomUUID } from 'node:crypto'
 import { serializeError, type NodeStats, type SerializedError } from '../../engine/index.ts'
 import type { Db } from '../db/client.ts'
-import { collectionRuns, type collectionRunStatuses, type CollectionRunRow } from '../db/schema.ts'
+import {
+  collectionRuns,
+  type CollectionRow,
+  type collectionRunStatuses,
+  type CollectionRunRow,
+} from '../db/schema.ts'
 import type { GraphStore } from '../graphs/store.ts'
-import { notFound } from '../http/errors.ts'
+import { ApiError, notFound } from '../http/errors.ts'
 import type { Logger } from '../logger.ts'
 import type { RunManager } from '../runs/manager.ts'
 import { runEnded } from './run-waiter.ts'
@@ -111,6 +116,9 @@ export class CollectionRunner {
 
   start(input: { collectionId: string; userId?: string; trigger?: 'manual' | 'schedule' }): string {
     const row = this.deps.store.row(input.collectionId)
+    // Runs no user started (schedules) are checked against the collection owner's role policy.
+    const ownerId = input.userId === undefined ? (row.createdBy ?? undefined) : undefined
+    this.authorizeSteps(row, input.userId, ownerId)
     const steps: StepRecord[] = this.deps.store.steps(row).map((step, index) => ({
       index,
       graphId: step.graphId,
@@ -148,8 +156,35 @@ export class CollectionRunner {
       done: Promise.resolve(),
     }
     this.active.set(id, active)
-    active.done = this.execute(id, active, this.deps.store.steps(row), input.userId)
+    active.done = this.execute(id, active, this.deps.store.steps(row), input.userId, ownerId)
     return id
+  }
+
+  /** Throws (403 POLICY_VIOLATION) when a step's graph is outside the policy of the user, else the collection's owner. */
+  authorize(collectionId: string, userId: string | undefined): void {
+    const row = this.deps.store.row(collectionId)
+    this.authorizeSteps(row, userId, userId === undefined ? (row.createdBy ?? undefined) : undefined)
+  }
+
+  /** Refuse the whole collection before its first step when any step's graph is outside policy. */
+  private authorizeSteps(row: CollectionRow, userId: string | undefined, ownerId: string | undefined): void {
+    for (const step of this.deps.store.steps(row)) {
+      let graph
+      try {
+        graph = this.deps.graphs.get(step.graphId).graph
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) continue // the step fails when it comes
+        throw error
+      }
+      this.deps.runs.authorize({
+        graph,
+        params: step.params,
+        graphId: step.graphId,
+        mode: 'run',
+        userId,
+        ownerId,
+      })
+    }
   }
 
   /** Cancel a running collection run (its current step is cancelled, the rest skipped); false when it ended. */
@@ -222,6 +257,7 @@ export class CollectionRunner {
     run: Active,
     steps: { graphId: string; params: Record<string, unknown> }[],
     userId: string | undefined,
+    ownerId: string | undefined,
   ): Promise<void> {
     let failed = false
     let stopped = false
@@ -241,6 +277,7 @@ export class CollectionRunner {
           graphId: step.graphId,
           params: step.params,
           ...(userId === undefined ? {} : { userId }),
+          ...(ownerId === undefined ? {} : { ownerId }),
         })
         record.runId = runId
         run.currentRunId = runId

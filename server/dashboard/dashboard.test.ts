@@ -9,6 +9,7 @@ import {
   waitForCollectionRun,
 } from '../collections/test-helpers.ts'
 import { testApp, waitForRun } from '../testing/harness.ts'
+import { SQLITE_SYNC_TOTALS, sqliteSyncGraph, writeSqliteSyncFiles } from '../testing/sqlite-sync-fixture.ts'
 import type { DashboardView } from './dashboard.ts'
 
 describe('GET /api/dashboard', () => {
@@ -125,5 +126,40 @@ describe('GET /api/dashboard', () => {
     expect(d.changes.perDay).toHaveLength(14)
     expect(d.changes.totals).toEqual({ created: 0, updated: 0, disabled: 0, deleted: 0 })
     expect((await t.call('GET', '/api/dashboard?days=0')).status).toBe(400)
+  })
+})
+
+describe('GET /api/dashboard with real sync history (SQLite)', () => {
+  it('counts changes per series, leaves plan-only runs out of runs today and out of the list behind it', async () => {
+    const t = await testApp()
+    writeSqliteSyncFiles(t.services.filesDir)
+    const hr = await createGraph(t.call, sqliteSyncGraph('HR feed', 'hr'))
+    const itFeed = await createGraph(t.call, sqliteSyncGraph('IT feed', 'it'))
+    const start = async (body: unknown) => {
+      const res = await t.call('POST', '/api/runs', body)
+      expect(res.status, await res.clone().text()).toBe(202)
+      return waitForRun(t.call, ((await res.json()) as { id: string }).id)
+    }
+    // A plan-only run writes nothing and is not a run of the day.
+    expect(await start({ graphId: hr, mode: 'plan' })).toMatchObject({ status: 'succeeded' })
+    expect(await start({ graphId: hr })).toMatchObject({ status: 'succeeded' })
+    expect(await start({ graphId: itFeed })).toMatchObject({ status: 'succeeded' })
+
+    const d = await json<DashboardView>(t.call('GET', '/api/dashboard?days=2'))
+    expect(d.runsToday).toMatchObject({ total: 2, byStatus: { succeeded: 2 }, successRate: 1 })
+    const listed = await json<{ runs: { mode: string }[] }>(t.call('GET', d.runsToday.link.href))
+    expect(listed.runs.map((r) => r.mode)).toEqual(['run', 'run'])
+    const all = await json<{ runs: unknown[] }>(
+      t.call('GET', `/api/runs?from=${encodeURIComponent(d.runsToday.since)}`),
+    )
+    expect(all.runs).toHaveLength(3)
+    expect((await t.call('GET', '/api/runs?mode=plan,sideways')).status).toBe(400)
+
+    expect(d.changes.totals).toEqual(SQLITE_SYNC_TOTALS)
+    const today = d.changes.perDay.at(-1)!
+    for (const series of ['created', 'updated', 'disabled', 'deleted'] as const) {
+      const behind = await json<{ total: number }>(t.call('GET', today.links[series]!.href))
+      expect(behind.total, series).toBe(SQLITE_SYNC_TOTALS[series])
+    }
   })
 })

@@ -196,8 +196,9 @@ export function buildDashboard(
       total: Object.values(byStatus).reduce((a, b) => a + b, 0),
       byStatus,
       successRate: ended === 0 ? null : (byStatus.succeeded ?? 0) / ended,
-      link: to('/api/runs', { from: since }),
-      failedLink: to('/api/runs', { from: since, status: 'failed' }),
+      // Plan-only runs are not counted, so the lists behind the numbers leave them out too.
+      link: to('/api/runs', { from: since, mode: 'run,apply' }),
+      failedLink: to('/api/runs', { from: since, status: 'failed', mode: 'run,apply' }),
     },
     changes: { days, totals, perDay },
     failingJobs: failingJobs(deps.db, limit),

@@ -48,6 +48,9 @@ describe('GET /api/openapi.json', () => {
         '/api/templates',
         '/api/templates/{id}',
         '/api/templates/{id}/instantiate',
+        '/api/users',
+        '/api/users/{id}',
+        '/api/users/{id}/password',
         '/api/validate',
         '/api/collections',
         '/api/collections/{id}',
@@ -75,6 +78,8 @@ describe('GET /api/openapi.json', () => {
         '/api/approvals/{id}/deny',
         '/api/history',
         '/api/history.csv',
+        '/api/policies',
+        '/api/policies/{role}',
         '/api/dashboard',
       ].sort(),
     )

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { analyzeGraph, hasErrors, outputPorts, runGraph, type Row } from '../../engine/index.ts'
-import type { AppEnv } from '../http/env.ts'
+import type { AppEnv, SessionUser } from '../http/env.ts'
 import { ApiError } from '../http/errors.ts'
 import { validate } from '../http/validate.ts'
 import type { RouteDoc } from '../openapi/document.ts'
@@ -25,6 +25,11 @@ const issueSchema = z.object({
   path: z.string().optional(),
   message: z.string(),
   position: z.number().optional(),
+  rule: z
+    .string()
+    .optional()
+    .describe('policy-violation: the policy rule broken (sources, destinations, writes.…)'),
+  value: z.string().optional().describe('policy-violation: the connector, object, attribute or action'),
 })
 const validateReply = z.object({
   issues: z.array(issueSchema),
@@ -43,7 +48,8 @@ export const previewDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/validate',
-    summary: 'Validate a graph: issues and the columns known on every port (null = unknown)',
+    summary:
+      'Validate a graph: issues (with `policy-violation` errors for what the signed-in user’s role policy forbids) and the columns known on every port (null = unknown)',
     body: validateBody,
     response: validateReply,
   },
@@ -59,7 +65,18 @@ export const previewDocs: RouteDoc[] = [
 /** Categories whose nodes change something outside the run; a preview never runs them. */
 const SIDE_EFFECTS = new Set(['destination', 'sync'])
 
-export function previewRoutes(env: RunEnvironment, options: { timeoutMs: number }) {
+export function previewRoutes(
+  env: RunEnvironment,
+  options: {
+    timeoutMs: number
+    /** Issues for what the user's role policy forbids (server/policies). */
+    policyIssues?: (
+      graph: unknown,
+      params: Record<string, unknown>,
+      user: SessionUser,
+    ) => z.infer<typeof issueSchema>[]
+  },
+) {
   return new Hono<AppEnv>()
     .post('/validate', validate('json', validateBody), (c) => {
       const body = c.req.valid('json')
@@ -71,7 +88,8 @@ export function previewRoutes(env: RunEnvironment, options: { timeoutMs: number 
         )
       }
       // Which JSONata expressions run compiled to JavaScript and which on the (slower) interpreter.
-      return c.json({ issues: analysis.issues, columns, expressions: analysis.expressions })
+      const policy = options.policyIssues?.(body.graph, body.params ?? {}, c.get('user')) ?? []
+      return c.json({ issues: [...analysis.issues, ...policy], columns, expressions: analysis.expressions })
     })
     .post('/preview', validate('json', previewBody), async (c) => {
       const { graph: input, nodeId, port, limit, params: values } = c.req.valid('json')
@@ -89,7 +107,27 @@ export function previewRoutes(env: RunEnvironment, options: { timeoutMs: number 
       const node = graph.nodes.find((n) => n.id === nodeId)
       if (node === undefined) throw new ApiError(404, 'NOT_FOUND', `The graph has no node "${nodeId}"`)
       const def = env.catalog.get(node.type)!
-      for (const id of upstreamOf(graph.edges, nodeId)) {
+      const upstream = upstreamOf(graph.edges, nodeId)
+      // A preview reads its sources: the user's role policy must allow them.
+      const refused = (options.policyIssues?.(input, values ?? {}, c.get('user')) ?? []).filter(
+        (i) => i.rule === 'sources' && i.nodeId !== undefined && upstream.has(i.nodeId),
+      )
+      if (refused.length > 0) {
+        throw new ApiError(
+          403,
+          'POLICY_VIOLATION',
+          `A preview of "${nodeId}" reads what your role's policy does not allow: ${refused.map((i) => i.message).join('; ')}`,
+          {
+            violations: refused.map((i) => ({
+              nodeId: i.nodeId,
+              rule: i.rule,
+              value: i.value,
+              message: i.message,
+            })),
+          },
+        )
+      }
+      for (const id of upstream) {
         const upstream = graph.nodes.find((n) => n.id === id)!
         const category = env.catalog.get(upstream.type)?.category ?? ''
         if (SIDE_EFFECTS.has(category)) {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm'
 import { randomUUID } from 'node:crypto'
 import {
   analyzeGraph,
@@ -25,7 +25,7 @@ import {
 } from '../../engine/sync/index.ts'
 import type { RunRecord, StoredRunStatus } from '../../engine/ws-messages.ts'
 import type { Db } from '../db/client.ts'
-import { runPlans, runRejected, runs, type RunRow } from '../db/schema.ts'
+import { graphs, runPlans, runRejected, runs, type RunRow } from '../db/schema.ts'
 import { ApiError, notFound } from '../http/errors.ts'
 import type { Logger } from '../logger.ts'
 import type { RunEnvironment } from '../run-environment.ts'
@@ -73,6 +73,8 @@ export interface RunManagerOptions {
   currentGraph?: (graphId: string) => Graph | undefined
   /** What nodes keep between successful runs of a stored graph (a SQL read's watermark). */
   stateFor?: (graphId: string) => RunStateStore
+  /** Called for every run before it is queued (run, plan and apply); throws to refuse it (role policies). */
+  authorize?: (run: RunAuthorization) => void
   /**
    * Sees every `results` batch a node emits (run mode) and the results of each plan an apply run
    * applied, with the plan's items in the same order (the change history records them).
@@ -83,6 +85,18 @@ export interface RunManagerOptions {
     rows: readonly Record<string, unknown>[],
     items?: readonly PlanItem[],
   ) => void
+}
+
+/** What `authorize` sees of a run about to be queued. */
+export interface RunAuthorization {
+  graph: Graph
+  params: Record<string, unknown>
+  graphId: string | null
+  mode: RunMode
+  /** The user who started it; undefined for a scheduled run. */
+  userId?: string | undefined
+  /** The owner of the job it belongs to, when no user started it (a scheduled collection's creator). */
+  ownerId?: string | undefined
 }
 
 interface Active {
@@ -145,6 +159,8 @@ export class RunManager {
     params?: Record<string, unknown>
     graphId?: string | null
     userId?: string
+    /** For runs no user started: the job's owner, whose role's policy applies. */
+    ownerId?: string
     mode?: 'run' | 'plan'
   }): string {
     const params = input.params ?? {}
@@ -165,6 +181,14 @@ export class RunManager {
         `Plan mode needs a sync node (${this.drivers.map((d) => d.type).join(', ') || 'none is installed'})`,
       )
     }
+    this.authorize({
+      graph: input.graph,
+      params,
+      graphId: input.graphId ?? null,
+      mode,
+      userId: input.userId,
+      ownerId: input.ownerId,
+    })
     return this.enqueue({
       graph: input.graph,
       params,
@@ -231,6 +255,7 @@ export class RunManager {
         runId: applied.id,
       })
     }
+    this.authorize({ graph, params, graphId: row.graphId, mode: 'apply', userId })
     return this.enqueue({
       graph,
       params,
@@ -247,6 +272,11 @@ export class RunManager {
         plans: stored.map((s) => s.plan),
       }),
     })
+  }
+
+  /** Throws when the run may not start (the `authorize` option: role policies); callers may check ahead. */
+  authorize(run: RunAuthorization): void {
+    this.options.authorize?.(run)
   }
 
   /** The plans of a plan run (or, for an apply run, the plans applied with each object's outcome). */
@@ -395,13 +425,25 @@ export class RunManager {
     status?: StoredRunStatus | undefined
     from?: string | undefined
     to?: string | undefined
+    /** Comma-separated run modes (run, plan, apply). */
+    mode?: string | undefined
     limit?: number | undefined
+    /** Only runs this user started or that ran their graphs (owner-only access without view-any). */
+    ownerId?: string | undefined
   }) {
     const where: SQL[] = []
     if (filter.graphId !== undefined) where.push(eq(runs.graphId, filter.graphId))
+    if (filter.ownerId !== undefined) {
+      const own = this.options.db
+        .select({ id: graphs.id })
+        .from(graphs)
+        .where(eq(graphs.createdBy, filter.ownerId))
+      where.push(or(eq(runs.createdBy, filter.ownerId), inArray(runs.graphId, own))!)
+    }
     if (filter.status !== undefined) where.push(eq(runs.status, filter.status))
     if (filter.from !== undefined) where.push(gte(runs.createdAt, new Date(filter.from)))
     if (filter.to !== undefined) where.push(lt(runs.createdAt, new Date(filter.to)))
+    if (filter.mode !== undefined) where.push(inArray(runs.mode, filter.mode.split(',') as RunMode[]))
     return this.options.db
       .select({
         id: runs.id,

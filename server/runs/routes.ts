@@ -8,6 +8,7 @@ import {
   serializedErrorSchema,
   storedRunStatusSchema,
 } from '../../engine/ws-messages.ts'
+import { ownerFilter } from '../auth/permissions.ts'
 import { graphDocument } from '../graphs/document.ts'
 import type { GraphStore } from '../graphs/store.ts'
 import type { AppEnv } from '../http/env.ts'
@@ -30,6 +31,13 @@ export const listRunsQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
   /** Created before this instant (ISO 8601). */
   to: z.iso.datetime({ offset: true }).optional(),
+  /** Comma-separated run modes, e.g. `run,apply` (the runs that write). */
+  mode: z
+    .string()
+    .refine((s) => s.split(',').every((m) => (runModes as readonly string[]).includes(m)), {
+      message: `modes are ${runModes.join(', ')}`,
+    })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 })
 const rejectedQuery = z.object({
@@ -64,7 +72,8 @@ export const runDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/runs',
-    summary: 'Start a run of a graph document or a stored graph; it runs off the request path',
+    summary:
+      'Start a run of a graph document or a stored graph; it runs off the request path. 403 POLICY_VIOLATION (details.violations) when the graph breaks the role policy of the user',
     body: startRunBody,
     response: z.union([
       z.object({ id: z.string() }),
@@ -171,7 +180,9 @@ export function runRoutes(manager: RunManager, graphs: GraphStore, approvals?: A
       }
       return c.json({ id: manager.submitApply(c.req.param('id'), c.get('user').id) }, 202)
     })
-    .get('/', validate('query', listRunsQuery), (c) => c.json({ runs: manager.list(c.req.valid('query')) }))
+    .get('/', validate('query', listRunsQuery), (c) =>
+      c.json({ runs: manager.list({ ...c.req.valid('query'), ownerId: ownerFilter(c.get('user')) }) }),
+    )
     .get('/:id', (c) => c.json(manager.get(c.req.param('id'))))
     .post('/:id/cancel', (c) => c.json({ cancelled: manager.cancel(c.req.param('id')) }))
     .get('/:id/rejected', validate('query', rejectedQuery), (c) =>

@@ -45,6 +45,7 @@ class Outgoing {
 
 interface Client {
   socket: HubSocket
+  canView: (runId: string) => boolean
   runs: Set<string>
   /** Latest progress per run: a client that cannot keep up sees fewer, never older, updates. */
   progress: Map<string, Outgoing>
@@ -94,9 +95,14 @@ export class RunHub {
   }
 
   /** Register a socket; call the returned handlers on each message and on close. */
-  connect(socket: HubSocket): { message(text: string): void; close(): void } {
+  /** `canView` decides which runs this client may subscribe to (a refused one answers like an unknown run). */
+  connect(
+    socket: HubSocket,
+    access: { canView?: (runId: string) => boolean } = {},
+  ): { message(text: string): void; close(): void } {
     const client: Client = {
       socket,
+      canView: access.canView ?? (() => true),
       runs: new Set(),
       progress: new Map(),
       logs: [],
@@ -159,6 +165,8 @@ export class RunHub {
         message: `watch at most ${this.options.maxSubscriptions} runs at once`,
       })
     }
+    if (!client.canView(runId))
+      return this.sendNow(client, { type: 'error', runId, message: `no run with id "${runId}"` })
     let run
     try {
       run = this.runs.get(runId)

@@ -5,6 +5,7 @@ import {
   ldapSyncConfig,
   ldapSyncDriver,
   planLdapSync,
+  readLdapScope,
   thresholdError,
   type PasswordRow,
 } from './ldap/sync-driver.ts'
@@ -78,9 +79,12 @@ export const ldapSync = defineNode({
   },
   async *run(ctx) {
     const { config, inputs, nodeId, log } = ctx
+    // Read the scope while the input rows arrive: the two wait on different things.
+    const scope = readLdapScope({ ...ctx, config })
+    scope.catch(() => undefined)
     const held: Row[] = []
-    for await (const batch of inputs.in!) held.push(...batch)
-    const plan = await planLdapSync({ ...ctx, config, rows: held })
+    for await (const batch of inputs.in!) for (const row of batch) held.push(row)
+    const plan = await planLdapSync({ ...ctx, config, rows: held, scope })
     if (config.mode === 'plan') {
       const out = plannedRows(plan, { detail: true })
       for (let i = 0; i < out.length; i += ctx.settings.batchSize)

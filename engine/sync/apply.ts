@@ -6,7 +6,12 @@ export type ItemWriter = (item: PlanItem) => Promise<void>
 
 /** The results row of one plan item, with its outcome. */
 export function resultRow(item: PlanItem, outcome: Outcome, error?: unknown): ResultRow {
-  const changed = [...new Set(item.changes.map((c) => c.attribute))]
+  const changed =
+    item.changes.length === 0
+      ? []
+      : item.changes.length === 1
+        ? [item.changes[0]!.attribute]
+        : [...new Set(item.changes.map((c) => c.attribute))]
   return {
     key: item.key,
     dn: item.dn,
@@ -35,6 +40,7 @@ function pick(
   attributes: readonly string[],
 ): Record<string, SyncValue[]> | null {
   if (values === null) return null
+  if (attributes.length === 0) return {}
   const out: Record<string, SyncValue[]> = {}
   for (const attribute of attributes)
     if (Object.hasOwn(values, attribute)) out[attribute] = values[attribute]!
@@ -82,36 +88,60 @@ export function writes(item: PlanItem): boolean {
 /**
  * Apply a plan's items with up to `concurrency` writes in flight; one object's failure is recorded
  * in its row and the others go on. Rows come back in plan order, in chunks of `chunk` as they settle.
+ * By default a chunk's writes all settle before the next chunk's start (a caller may commit between
+ * chunks); with `sliding`, writes go on up to `chunk` items past the first unsettled one, so a slow
+ * write holds back only the rows after it, not the next writes.
  */
 export async function* applyItems(
   plan: Plan,
   write: ItemWriter,
-  options: { concurrency: number; signal?: AbortSignal; chunk?: number },
+  options: { concurrency: number; signal?: AbortSignal; chunk?: number; sliding?: boolean },
 ): AsyncGenerator<ResultRow[], void, undefined> {
-  const chunk = options.chunk ?? 1000
+  const chunk = Math.max(1, options.chunk ?? 1000)
+  const lookahead = options.sliding === true ? 2 * chunk : chunk
+  const concurrency = Math.max(1, options.concurrency)
   const items = plan.items
-  for (let start = 0; start < items.length; start += chunk) {
+  const rows: (ResultRow | undefined)[] = new Array(items.length)
+  let next = 0
+  let emitted = 0
+  let running = 0
+  let wake: (() => void) | undefined
+  const settled = () => {
+    running--
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  while (emitted < items.length) {
     options.signal?.throwIfAborted()
-    const slice = items.slice(start, start + chunk)
-    const rows: ResultRow[] = new Array(slice.length)
-    let next = 0
-    const worker = async () => {
-      while (next < slice.length) {
-        const i = next++
-        const item = slice[i]!
-        if (!writes(item)) {
-          rows[i] = resultRow(item, item.action === 'none' ? 'unchanged' : 'skipped')
-          continue
-        }
-        try {
-          await write(item)
-          rows[i] = resultRow(item, 'applied')
-        } catch (error) {
-          rows[i] = resultRow(item, 'failed', error)
-        }
+    while (next < items.length && running < concurrency && next < emitted + lookahead) {
+      const i = next++
+      const item = items[i]!
+      if (!writes(item)) {
+        rows[i] = resultRow(item, item.action === 'none' ? 'unchanged' : 'skipped')
+        continue
       }
+      running++
+      write(item).then(
+        () => {
+          rows[i] = resultRow(item, 'applied')
+          settled()
+        },
+        (error: unknown) => {
+          rows[i] = resultRow(item, 'failed', error)
+          settled()
+        },
+      )
     }
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker))
-    yield rows
+    let end = emitted
+    while (end < items.length && end - emitted < chunk && rows[end] !== undefined) end++
+    if (end - emitted === chunk || end === items.length) {
+      const out = rows.slice(emitted, end) as ResultRow[]
+      rows.fill(undefined, emitted, end)
+      emitted = end
+      yield out
+      continue
+    }
+    await new Promise<void>((resolve) => (wake = resolve))
   }
 }

@@ -260,3 +260,56 @@ describe('applyItems', () => {
     expect(plannedRows(p).map((r) => r.outcome)).toEqual(['planned', 'planned', 'unchanged'])
   })
 })
+
+describe('applyItems windows', () => {
+  const many = (n: number) =>
+    plan({
+      sources: Array.from({ length: n }, (_, i) => ({ id: `u${i}`, title: 't' })),
+      naming: {
+        idFor: (row) => `uid=${String(row.id)}`,
+        sameId: (a, b) => a === b,
+        changeKind: () => 'rename',
+      },
+    })
+
+  it('by default starts no write of the next chunk before the chunk is yielded (a caller may commit)', async () => {
+    const started: number[] = []
+    const atYield: number[] = []
+    for await (const rows of applyItems(
+      many(10),
+      async (item) => {
+        started.push(Number(item.dn.slice(5)))
+        await Promise.resolve()
+      },
+      { concurrency: 3, chunk: 4 },
+    )) {
+      atYield.push(started.length)
+      expect(rows.every((r) => r.outcome === 'applied')).toBe(true)
+    }
+    expect(atYield).toEqual([4, 8, 10])
+  })
+
+  it('with sliding, keeps writing past a slow write and still yields rows in plan order', async () => {
+    let release: () => void = () => undefined
+    const slow = new Promise<void>((resolve) => (release = resolve))
+    const started: string[] = []
+    const chunks: string[][] = []
+    const gen = applyItems(
+      many(10),
+      async (item) => {
+        started.push(item.dn)
+        if (item.dn === 'uid=u1') await slow
+      },
+      { concurrency: 4, chunk: 2, sliding: true },
+    )
+    const first = gen.next()
+    // u1 holds the first chunk back, but the next chunk's writes go on (two chunks from the first unsettled).
+    await new Promise((r) => setTimeout(r, 0))
+    expect(started).toEqual(['uid=u0', 'uid=u1', 'uid=u2', 'uid=u3'])
+    release()
+    chunks.push((await first).value!.map((r) => r.dn))
+    for await (const rows of gen) chunks.push(rows.map((r) => r.dn))
+    expect(chunks.flat()).toEqual(Array.from({ length: 10 }, (_, i) => `uid=u${i}`))
+    expect(chunks.map((c) => c.length)).toEqual([2, 2, 2, 2, 2])
+  })
+})

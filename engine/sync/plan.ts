@@ -104,11 +104,29 @@ export function toValues(raw: unknown): SyncValue[] {
   return out
 }
 
+/**
+ * An object's raw value of `name`, matching the name case-insensitively. The exact spelling is tried
+ * first (sources usually ask for the names they flow), so most lookups allocate nothing.
+ */
+function rawAttribute(attributes: Record<string, unknown>, name: string): unknown {
+  const direct = attributes[name]
+  if (direct !== undefined) return direct
+  const lower = name.toLowerCase()
+  let found: unknown
+  for (const k in attributes) if (k.toLowerCase() === lower) found = attributes[k]
+  return found
+}
+
 /** A case-insensitive view of an object's attributes. */
 function attributeReader(attributes: Record<string, unknown>): (name: string) => SyncValue[] {
-  const lower = new Map<string, unknown>()
-  for (const [k, v] of Object.entries(attributes)) lower.set(k.toLowerCase(), v)
-  return (name) => toValues(lower.get(name.toLowerCase()))
+  return (name) => toValues(rawAttribute(attributes, name))
+}
+
+/** The one value of a field holding exactly one (a scalar or a one-element array), else undefined. */
+function singleValue(raw: unknown): SyncValue | undefined {
+  const v = Array.isArray(raw) ? (raw.length === 1 ? (raw[0] as unknown) : undefined) : raw
+  if (typeof v === 'string') return v === '' ? undefined : v
+  return typeof v === 'number' || typeof v === 'boolean' ? v : undefined
 }
 
 const KEY_SEPARATOR = '\u0000'
@@ -124,25 +142,48 @@ export function computePlan(input: PlanInput): Plan {
   const items: PlanItem[] = []
 
   // Index the targets by their key values (a multi-valued key attribute indexes every value).
-  const index = new Map<string, number[]>()
-  const readers = input.targets.map((target) => attributeReader(target.attributes))
-  input.targets.forEach((_target, t) => {
-    const read = readers[t]!
+  const index = new Map<string, number[] | number>()
+  const single = input.key.length === 1 ? input.key[0]! : undefined
+  const indexTarget = (k: string, t: number) => {
+    const list = index.get(k)
+    if (list === undefined) index.set(k, t)
+    else if (typeof list === 'number') {
+      if (list !== t) index.set(k, [list, t])
+    } else if (list[list.length - 1] !== t) list.push(t)
+  }
+  for (let t = 0; t < input.targets.length; t++) {
+    const attributes = input.targets[t]!.attributes
+    if (single !== undefined) {
+      const raw = rawAttribute(attributes, single.target)
+      const one = singleValue(raw)
+      if (one !== undefined) {
+        indexTarget(norm(single.target, one), t)
+        continue
+      }
+    }
     let keys: string[] = ['']
+    let empty = false
     for (const pair of input.key) {
-      const values = read(pair.target).map((v) => norm(pair.target, v))
-      if (values.length === 0) return
+      const values = toValues(rawAttribute(attributes, pair.target)).map((v) => norm(pair.target, v))
+      if (values.length === 0) {
+        empty = true
+        break
+      }
       keys = keys.flatMap((k) => values.map((v) => (k === '' ? v : `${k}${KEY_SEPARATOR}${v}`)))
     }
-    for (const k of new Set(keys)) {
-      const list = index.get(k)
-      if (list === undefined) index.set(k, [t])
-      else list.push(t)
-    }
-  })
+    if (!empty) for (const k of keys) indexTarget(k, t)
+  }
+  const matchesOf = (k: string): readonly number[] => {
+    const found = index.get(k)
+    return found === undefined ? [] : typeof found === 'number' ? [found] : found
+  }
 
   // Key each source row; rows sharing a key are errors (which object would win is a guess).
   const sourceKeys: (string | { error: string })[] = input.sources.map((row) => {
+    if (single !== undefined) {
+      const one = singleValue(row[single.source])
+      if (one !== undefined) return norm(single.target, one)
+    }
     const parts: string[] = []
     for (const pair of input.key) {
       const values = toValues(row[pair.source])
@@ -155,18 +196,23 @@ export function computePlan(input: PlanInput): Plan {
   const sourceCount = new Map<string, number>()
   for (const k of sourceKeys) if (typeof k === 'string') sourceCount.set(k, (sourceCount.get(k) ?? 0) + 1)
 
-  const claimed = new Set<number>()
+  const rules: Rules = {
+    flow: Object.entries(input.attributes),
+    create: Object.entries(input.createAttributes ?? {}),
+  }
+  const claimed = new Uint8Array(input.targets.length)
   input.sources.forEach((row, i) => {
     const position = i + 1
-    const key = Object.fromEntries(input.key.map((p) => [p.source, row[p.source] ?? null]))
+    const key: Record<string, unknown> = {}
+    for (const p of input.key) key[p.source] = row[p.source] ?? null
     const base = { key, row: position, changes: [] as AttributeChange[], before: null, after: null }
     const sk = sourceKeys[i]!
     if (typeof sk !== 'string') {
       items.push({ ...base, dn: '', action: 'error', reason: sk.error })
       return
     }
-    const matches = index.get(sk) ?? []
-    for (const t of matches) claimed.add(t)
+    const matches = matchesOf(sk)
+    for (const t of matches) claimed[t] = 1
     if ((sourceCount.get(sk) ?? 0) > 1) {
       items.push({
         ...base,
@@ -190,15 +236,15 @@ export function computePlan(input: PlanInput): Plan {
       return
     }
     try {
-      if (matches.length === 0) items.push(planCreate(input, row, base, norm))
-      else items.push(planUpdate(input, row, input.targets[matches[0]!]!, readers[matches[0]!]!, base, norm))
+      if (matches.length === 0) items.push(planCreate(input, rules, row, base, norm))
+      else items.push(planUpdate(input, rules, row, input.targets[matches[0]!]!, base, norm))
     } catch (error) {
       items.push({ ...base, dn: '', action: 'error', reason: errorMessage(error) })
     }
   })
 
   input.targets.forEach((target, t) => {
-    if (claimed.has(t)) return
+    if (claimed[t] === 1) return
     items.push(planDeprovision(input, target, norm))
   })
 
@@ -219,31 +265,59 @@ export function computePlan(input: PlanInput): Plan {
 
 type Norm = (attribute: string, v: SyncValue) => string
 type ItemBase = Pick<PlanItem, 'key' | 'row' | 'changes' | 'before' | 'after'>
+/** The attribute rules and create values as lists, made once per plan rather than per object. */
+interface Rules {
+  flow: [string, AttributeRule][]
+  create: [string, SyncValue[]][]
+}
 
-function planCreate(input: PlanInput, row: Row, base: ItemBase, norm: Norm): PlanItem {
+/**
+ * Add values to a new object's attributes, matching names case-insensitively (`names`: lower case →
+ * the spelling used) and dropping values equal to one already there. A module function, not a
+ * closure: under tsx every closure created costs a name definition, per object here.
+ */
+function mergeValues(
+  after: Record<string, SyncValue[]>,
+  names: Map<string, string>,
+  norm: Norm,
+  attribute: string,
+  values: SyncValue[],
+): void {
+  if (values.length === 0) return
+  const lower = attribute.toLowerCase()
+  const existing = names.get(lower)
+  if (existing === undefined && values.length === 1) {
+    names.set(lower, attribute)
+    after[attribute] = [values[0]!]
+    return
+  }
+  const name = existing ?? attribute
+  if (existing === undefined) names.set(lower, attribute)
+  const list = after[name] ?? []
+  const seen = new Set(list.map((v) => norm(name, v)))
+  for (const v of values) {
+    const k = norm(name, v)
+    if (!seen.has(k)) {
+      seen.add(k)
+      list.push(v)
+    }
+  }
+  after[name] = list
+}
+
+function planCreate(input: PlanInput, rules: Rules, row: Row, base: ItemBase, norm: Norm): PlanItem {
   if (!input.create) return { ...base, dn: '', action: 'none', reason: 'no match, and create is off' }
   const dn = input.naming?.idFor(row) ?? ''
   const after: Record<string, SyncValue[]> = {}
-  const merge = (attribute: string, values: SyncValue[]) => {
-    const existing = Object.keys(after).find((a) => a.toLowerCase() === attribute.toLowerCase()) ?? attribute
-    const seen = new Set((after[existing] ?? []).map((v) => norm(existing, v)))
-    const list = after[existing] ?? []
-    for (const v of values) {
-      if (!seen.has(norm(existing, v))) {
-        seen.add(norm(existing, v))
-        list.push(v)
-      }
-    }
-    if (list.length > 0) after[existing] = list
-  }
-  for (const [attribute, values] of Object.entries(input.createAttributes ?? {})) merge(attribute, values)
-  for (const [attribute, rule] of Object.entries(input.attributes)) {
+  const names = new Map<string, string>()
+  for (const [attribute, values] of rules.create) mergeValues(after, names, norm, attribute, values)
+  for (const [attribute, rule] of rules.flow) {
     const want = toValues(row[rule.source ?? attribute])
-    merge(attribute, rule.combine === undefined ? want : rule.combine([], want))
+    mergeValues(after, names, norm, attribute, rule.combine === undefined ? want : rule.combine([], want))
   }
   if (dn !== '') {
     for (const [attribute, values] of Object.entries(input.naming?.impliedAttributes?.(dn) ?? {}))
-      merge(attribute, values)
+      mergeValues(after, names, norm, attribute, values)
   }
   return {
     ...base,
@@ -256,15 +330,16 @@ function planCreate(input: PlanInput, row: Row, base: ItemBase, norm: Norm): Pla
 
 function planUpdate(
   input: PlanInput,
+  rules: Rules,
   row: Row,
   target: TargetObject,
-  reader: (name: string) => SyncValue[],
   base: ItemBase,
   norm: Norm,
 ): PlanItem {
   if (!input.update) return { ...base, dn: target.id, action: 'none', reason: 'update is off' }
   const naming = input.naming
   let newDn: string | undefined
+  const reader = attributeReader(target.attributes)
   let current = reader
   if (naming !== undefined) {
     const wanted = naming.idFor(row)
@@ -288,9 +363,19 @@ function planUpdate(
   const changes: AttributeChange[] = []
   const before: Record<string, SyncValue[]> = {}
   const after: Record<string, SyncValue[]> = {}
-  for (const [attribute, rule] of Object.entries(input.attributes)) {
+  for (const [attribute, rule] of rules.flow) {
     const flow = rule.flow ?? 'always'
     if (flow === 'createOnly') continue
+    if (current === reader && rule.combine === undefined) {
+      // The common case allocates nothing: one value on each side, equal.
+      const had = singleValue(rawAttribute(target.attributes, attribute))
+      if (had !== undefined) {
+        if (flow === 'ifEmpty') continue
+        const wanted = singleValue(row[rule.source ?? attribute])
+        if (wanted !== undefined && (had === wanted || norm(attribute, had) === norm(attribute, wanted)))
+          continue
+      }
+    }
     const have = current(attribute)
     if (flow === 'ifEmpty' && have.length > 0) continue
     const given = toValues(row[rule.source ?? attribute])
@@ -310,7 +395,16 @@ function planUpdate(
   }
   const action: SyncAction =
     newDn !== undefined ? naming!.changeKind(target.id, newDn) : changes.length > 0 ? 'update' : 'none'
-  if (action === 'none') return { ...base, dn: target.id, action }
+  if (action === 'none')
+    return {
+      key: base.key,
+      row: base.row,
+      changes: base.changes,
+      before: null,
+      after: null,
+      dn: target.id,
+      action,
+    }
   return {
     ...base,
     dn: target.id,
@@ -340,7 +434,7 @@ export function diffValues(
   }
   if (have.length === 1 && want.length === 1) {
     // The common case, single- or multi-valued alike: equal, or one value replacing another.
-    return norm(attribute, have[0]!) === norm(attribute, want[0]!)
+    return have[0] === want[0] || norm(attribute, have[0]!) === norm(attribute, want[0]!)
       ? []
       : [{ attribute, op: 'replace', values: [want[0]!] }]
   }

@@ -13,6 +13,7 @@ import {
 import { z } from 'zod'
 import { ConnectorError, errorCode, errorMessage, secret, type SetupContext } from '../../engine/index.ts'
 import { formatDn, parseDn } from './dn.ts'
+import { canSearchRaw, searchRaw } from './paged-search.ts'
 import { toFilter } from './filter.ts'
 import { emptySchema, parseAttributeTypes, type DirectorySchema } from './schema.ts'
 import { binaryToText, WELL_KNOWN_BINARY } from './values.ts'
@@ -220,17 +221,36 @@ export class LdapConnection {
       const root = await this.client.search('', { scope: 'base', attributes: ['subschemaSubentry'] })
       const dn = root.searchEntries[0]?.subschemaSubentry
       const subschema = typeof dn === 'string' ? dn : 'cn=Subschema'
-      const { searchEntries } = await this.client.search(subschema, {
-        scope: 'base',
-        filter: '(objectClass=subschema)',
-        attributes: ['attributeTypes'],
-      })
-      const types = searchEntries[0]?.attributeTypes
+      const types = await this.baseValues(subschema, '(objectClass=subschema)', 'attributeTypes')
       const list = Array.isArray(types) ? types.map(String) : typeof types === 'string' ? [types] : []
       return list.length === 0 ? emptySchema : parseAttributeTypes(list)
     } catch {
       return emptySchema
     }
+  }
+
+  /** One attribute of one entry (the subschema: large, so read through the lean decoder when it can). */
+  private async baseValues(dn: string, filter: string, attribute: string): Promise<unknown> {
+    if (canSearchRaw(this.client)) {
+      const shape = { name: attribute, binary: false, single: false }
+      for await (const page of searchRaw(this.client, {
+        base: dn,
+        scope: 'base',
+        filter: toFilter(filter),
+        attributes: [attribute],
+        pageSize: 0,
+        sizeLimit: 0,
+        timeoutMs: this.settings.timeoutMs,
+        shapeOf: () => shape,
+        binary: binaryToText,
+      })) {
+        const first = page[0]
+        return first !== undefined && 'row' in first ? first.row[attribute] : undefined
+      }
+      return undefined
+    }
+    const { searchEntries } = await this.client.search(dn, { scope: 'base', filter, attributes: [attribute] })
+    return searchEntries[0]?.[attribute]
   }
 
   /** Search, page by page (RFC 2696), yielding rows; AD ranged values (`member;range=…`) are fetched whole. */
@@ -245,7 +265,9 @@ export class LdapConnection {
       sizeLimit: request.sizeLimit ?? 0,
     }
     try {
-      if (request.pageSize > 0) {
+      if (request.pageSize > 0 && canSearchRaw(this.client)) {
+        yield* this.searchDecoded(request, schema, binary)
+      } else if (request.pageSize > 0) {
         for await (const page of this.client.searchPaginated(request.base, {
           ...options,
           paged: { pageSize: request.pageSize },
@@ -275,16 +297,66 @@ export class LdapConnection {
     }
   }
 
+  /** A paged search through the lean decoder (`paged-search.ts`): rows straight from the bytes. */
+  private async *searchDecoded(
+    request: SearchRequest,
+    schema: DirectorySchema,
+    binary: readonly string[],
+  ): AsyncGenerator<EntryRow[], void, undefined> {
+    const names = requestedNames(request.attributes)
+    const shapes = new Map<string, AttributeShape>()
+    const binaryLower = new Set(binary.map((b) => b.toLowerCase()))
+    const shapeOf = (type: string): AttributeShape => {
+      let shape = shapes.get(type)
+      if (shape === undefined) {
+        shape = shapeOfAttribute(type, names, schema)
+        if (binaryLower.has(type.toLowerCase())) shape = { ...shape, binary: true }
+        shapes.set(type, shape)
+      }
+      return shape
+    }
+    for await (const page of searchRaw(this.client, {
+      base: request.base,
+      scope: request.scope,
+      filter: toFilter(request.filter),
+      attributes: request.attributes,
+      pageSize: request.pageSize,
+      sizeLimit: request.sizeLimit ?? 0,
+      timeoutMs: this.settings.timeoutMs,
+      shapeOf,
+      binary: binaryToText,
+      ranged: true,
+    })) {
+      const rows: EntryRow[] = new Array(page.length)
+      for (let i = 0; i < page.length; i++) {
+        const result = page[i]!
+        if ('row' in result) {
+          rows[i] = result.row
+          continue
+        }
+        // AD ranged values: fetched whole through ldapts, between pages (the socket is ldapts's again).
+        const entry = result.entry
+        await this.completeRanges(entry)
+        const present = new Set(Object.keys(entry).map((k) => k.toLowerCase()))
+        for (const name of request.attributes) if (!present.has(name.toLowerCase())) entry[name] = []
+        rows[i] = entryToRow(entry, names, schema, shapes)
+      }
+      yield rows
+    }
+  }
+
   private async toRows(
     entries: Entry[],
     requested: readonly string[],
     schema: DirectorySchema,
   ): Promise<EntryRow[]> {
-    const rows: EntryRow[] = []
+    const rows: EntryRow[] = new Array(entries.length)
     const names = requestedNames(requested)
-    for (const entry of entries) {
-      await this.completeRanges(entry)
-      rows.push(entryToRow(entry, names, schema))
+    const shapes = new Map<string, AttributeShape>()
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!
+      if (hasRanges(entry)) await this.completeRanges(entry)
+      rows[i] = entryToRow(entry, names, schema, shapes)
     }
     return rows
   }
@@ -423,31 +495,65 @@ export function requestedNames(requested: readonly string[]): Map<string, string
   return new Map(requested.map((r) => [r.toLowerCase(), r]))
 }
 
+/** How one attribute of a search's entries becomes a row field (cached per search: names repeat). */
+export interface AttributeShape {
+  name: string
+  binary: boolean
+  single: boolean | undefined
+}
+
+function shapeOfAttribute(
+  key: string,
+  byLower: Map<string, string>,
+  schema: DirectorySchema,
+): AttributeShape {
+  const info = schema.get(key)
+  const lower = key.toLowerCase()
+  return {
+    name: byLower.get(lower) ?? key,
+    binary: info?.binary === true || WELL_KNOWN_BINARY_LOWER.has(lower),
+    single: info?.single,
+  }
+}
+
+/** Whether an entry holds AD ranged values (`member;range=0-1499`). */
+function hasRanges(entry: Entry): boolean {
+  for (const key in entry) if (key.includes(';')) return true
+  return false
+}
+
 /** Shape an entry as a row: binary values as text, multi-valued attributes as arrays per the schema. */
 export function entryToRow(
   entry: Entry,
   requested: readonly string[] | Map<string, string>,
   schema: DirectorySchema,
+  shapes: Map<string, AttributeShape> = new Map(),
 ): EntryRow {
   const row: EntryRow = { dn: entry.dn }
   const byLower = requested instanceof Map ? requested : requestedNames(requested)
-  for (const [key, raw] of Object.entries(entry)) {
+  for (const key in entry) {
     if (key === 'dn') continue
-    const info = schema.get(key)
-    const lower = key.toLowerCase()
-    const name = byLower.get(lower) ?? key
-    const binary = info?.binary === true || WELL_KNOWN_BINARY_LOWER.has(lower)
-    const list = toList(raw)
-    const values =
-      !binary && list.every((v) => typeof v === 'string')
-        ? list
-        : list.map((v) => {
-            if (Buffer.isBuffer(v)) return binaryToText(key, v)
-            return binary ? binaryToText(key, Buffer.from(v, 'utf8')) : v
-          })
-    if (info?.single === true) row[name] = values[0] ?? null
-    else if (info === undefined && values.length <= 1) row[name] = values[0] ?? null
-    else row[name] = values
+    let shape = shapes.get(key)
+    if (shape === undefined) {
+      shape = shapeOfAttribute(key, byLower, schema)
+      shapes.set(key, shape)
+    }
+    const raw = entry[key]!
+    let values: (string | Buffer)[]
+    if (typeof raw === 'string' && !shape.binary) values = [raw]
+    else {
+      const list = toList(raw)
+      values =
+        !shape.binary && list.every((v) => typeof v === 'string')
+          ? list
+          : list.map((v) => {
+              if (Buffer.isBuffer(v)) return binaryToText(key, v)
+              return shape.binary ? binaryToText(key, Buffer.from(v, 'utf8')) : v
+            })
+    }
+    if (shape.single === true) row[shape.name] = values[0] ?? null
+    else if (shape.single === undefined && values.length <= 1) row[shape.name] = values[0] ?? null
+    else row[shape.name] = values
   }
   return row
 }

@@ -21,6 +21,10 @@ export class DnSyntaxError extends Error {
 }
 
 const HEX = /^[0-9A-Fa-f]{2}$/
+/** Whether a value has anything `escapeDnValue` changes. */
+const NEEDS_ESCAPE = /["+,;<>=\\\0]|^[# ]| $/
+/** A value with no escapes, quotes or non-ASCII characters: its text is its value. */
+const PLAIN_VALUE = /[^"+,;\\\u0080-\uffff]*/y
 const encoder = new TextEncoder()
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -30,6 +34,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * `hexBackslash` writes `\` as `\5C`, which some clients' naive DN splitting needs.
  */
 export function escapeDnValue(value: string, options: { hexBackslash?: boolean } = {}): string {
+  if (!NEEDS_ESCAPE.test(value)) return value
   let out = ''
   const chars = [...value]
   chars.forEach((ch, i) => {
@@ -43,28 +48,27 @@ export function escapeDnValue(value: string, options: { hexBackslash?: boolean }
   return out
 }
 
+/** Closures in hot functions cost a name definition per call under tsx: this one is shared. */
+function failAt(text: string, i: number, what: string): never {
+  throw new DnSyntaxError(`Invalid DN ${JSON.stringify(text)}: ${what} at position ${i}`)
+}
+
 /** Parse a DN string (RFC 4514 §3) into RDNs, leaf first; values come back unescaped. Throws DnSyntaxError. */
 export function parseDn(text: string): Dn {
   const dn: Dn = []
   if (text.trim() === '') return dn
   let i = 0
-  const fail = (what: string): never => {
-    throw new DnSyntaxError(`Invalid DN ${JSON.stringify(text)}: ${what} at position ${i}`)
-  }
-  const skipSpaces = () => {
-    while (text[i] === ' ') i++
-  }
   let rdn: Rdn = []
   for (;;) {
-    skipSpaces()
+    while (text[i] === ' ') i++
     const typeStart = i
     while (i < text.length && /[A-Za-z0-9.;-]/.test(text[i]!)) i++
     const type = text.slice(typeStart, i)
-    if (type === '') fail('expected an attribute type')
-    skipSpaces()
-    if (text[i] !== '=') fail('expected "="')
+    if (type === '') failAt(text, i, 'expected an attribute type')
+    while (text[i] === ' ') i++
+    if (text[i] !== '=') failAt(text, i, 'expected "="')
     i++
-    skipSpaces()
+    while (text[i] === ' ') i++
     let value: string
     if (text[i] === '#') {
       // A BER-encoded value in hex; kept as its text form.
@@ -72,6 +76,10 @@ export function parseDn(text: string): Dn {
       i++
       while (i < text.length && /[0-9A-Fa-f]/.test(text[i]!)) i++
       value = text.slice(start, i)
+    } else if (plainUntilSeparator(text, i)) {
+      const start = i
+      i = PLAIN_VALUE.lastIndex
+      value = text.slice(start, i).replace(/ +$/, '')
     } else {
       const bytes: number[] = []
       let lastSignificant = 0
@@ -87,7 +95,7 @@ export function parseDn(text: string): Dn {
             bytes.push(...encoder.encode(next))
             i += 1 + next.length
           } else {
-            fail('dangling "\\"')
+            failAt(text, i, 'dangling "\\"')
           }
           lastSignificant = bytes.length
         } else if (ch < '\u0080' && ch !== '"') {
@@ -96,7 +104,7 @@ export function parseDn(text: string): Dn {
           if (ch !== ' ') lastSignificant = bytes.length
         } else {
           const cp = String.fromCodePoint(text.codePointAt(i)!)
-          if (cp === '"') fail('unescaped "\\""')
+          if (cp === '"') failAt(text, i, 'unescaped "\\""')
           bytes.push(...encoder.encode(cp))
           i += cp.length
           if (cp !== ' ') lastSignificant = bytes.length
@@ -106,7 +114,7 @@ export function parseDn(text: string): Dn {
       try {
         value = utf8.decode(new Uint8Array(bytes.slice(0, lastSignificant)))
       } catch {
-        return fail('escaped bytes are not UTF-8')
+        return failAt(text, i, 'escaped bytes are not UTF-8')
       }
     }
     rdn.push({ type, value })
@@ -121,6 +129,13 @@ export function parseDn(text: string): Dn {
     rdn = []
   }
   return dn
+}
+
+/** Whether the value starting at `i` runs to a separator (or the end) with only plain characters. */
+function plainUntilSeparator(text: string, i: number): boolean {
+  PLAIN_VALUE.lastIndex = i
+  const end = i + (PLAIN_VALUE.exec(text)?.[0].length ?? 0)
+  return end === text.length || text[end] === ',' || text[end] === '+' || text[end] === ';'
 }
 
 /** Format RDNs (leaf first) as a DN string, escaping every value. */

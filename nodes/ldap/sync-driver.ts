@@ -442,10 +442,17 @@ function attributesToRead(config: LdapSyncConfig): string[] {
   return [...names]
 }
 
-/** Read the scope in one paged search and compute the plan. */
-export async function planLdapSync(
-  ctx: SyncDriverContext & { config: LdapSyncConfig; rows: readonly Row[] },
-): Promise<Plan> {
+/** The objects in a sync's scope, read in one paged search, with what the plan compares them by. */
+export interface LdapScope {
+  url: string
+  schema: DirectorySchema
+  targets: { id: string; attributes: EntryRow }[]
+}
+
+/** Read the scope in one paged search (a run starts it while its input rows still arrive). */
+export async function readLdapScope(
+  ctx: Pick<SyncDriverContext, 'connections' | 'files' | 'nodeId' | 'signal'> & { config: LdapSyncConfig },
+): Promise<LdapScope> {
   const { config, nodeId } = ctx
   check(config, nodeId)
   const settings = await resolveLdapSettings(ctx, config.connection)
@@ -463,46 +470,56 @@ export async function planLdapSync(
       ctx.signal.throwIfAborted()
       for (const entry of page) targets.push({ id: entry.dn, attributes: entry })
     }
-    const naming = await namingFor(config, ctx.rows)
-    const plan = computePlan({
-      nodeId,
-      type: 'ldap.sync',
-      target: {
-        url: settings.url,
-        base: config.base,
-        scope: config.scope,
-        filter: wrapFilter(config.filter),
-        ...(config.password === undefined
-          ? {}
-          : {
-              password: `generated on create (${config.password.attribute}), delivered to ${config.password.deliver}`,
-            }),
-      },
-      sources: ctx.rows,
-      targets,
-      key: config.key,
-      attributes: rules(config),
-      create: config.create,
-      update: config.update,
-      createAttributes: config.objectClass.length > 0 ? { objectClass: config.objectClass } : {},
-      deprovision: deprovisionOf(config),
-      maxDeletes: config.maxDeletes ?? null,
-      maxDeletePercent: config.maxDeletePercent ?? null,
-      comparison: schemaComparison(schema),
-      ...(naming === undefined ? {} : { naming }),
-    })
-    ctx.log.info(
-      `plan: ${
-        Object.entries(plan.counts)
-          .filter(([, n]) => n > 0)
-          .map(([a, n]) => `${n} ${a}`)
-          .join(', ') || 'nothing in scope'
-      }`,
-    )
-    return plan
+    return { url: settings.url, schema, targets }
   } finally {
     await connection.close()
   }
+}
+
+/** Compute the plan from the scope (read here unless given) and the source rows. */
+export async function planLdapSync(
+  ctx: SyncDriverContext & { config: LdapSyncConfig; rows: readonly Row[]; scope?: Promise<LdapScope> },
+): Promise<Plan> {
+  const { config, nodeId } = ctx
+  check(config, nodeId)
+  const { url, schema, targets } = await (ctx.scope ?? readLdapScope(ctx))
+  const naming = await namingFor(config, ctx.rows)
+  const plan = computePlan({
+    nodeId,
+    type: 'ldap.sync',
+    target: {
+      url,
+      base: config.base,
+      scope: config.scope,
+      filter: wrapFilter(config.filter),
+      ...(config.password === undefined
+        ? {}
+        : {
+            password: `generated on create (${config.password.attribute}), delivered to ${config.password.deliver}`,
+          }),
+    },
+    sources: ctx.rows,
+    targets,
+    key: config.key,
+    attributes: rules(config),
+    create: config.create,
+    update: config.update,
+    createAttributes: config.objectClass.length > 0 ? { objectClass: config.objectClass } : {},
+    deprovision: deprovisionOf(config),
+    maxDeletes: config.maxDeletes ?? null,
+    maxDeletePercent: config.maxDeletePercent ?? null,
+    comparison: schemaComparison(schema),
+    ...(naming === undefined ? {} : { naming }),
+  })
+  ctx.log.info(
+    `plan: ${
+      Object.entries(plan.counts)
+        .filter(([, n]) => n > 0)
+        .map(([a, n]) => `${n} ${a}`)
+        .join(', ') || 'nothing in scope'
+    }`,
+  )
+  return plan
 }
 
 const text = (v: SyncValue): string => (typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : String(v))
@@ -685,11 +702,14 @@ export async function* applyLdapSync(
     sink({ key: item.key, dn: item.dn, password: secret.password })
   }
   let pool: LdapPool | undefined
+  const order = writeOrder(plan.items)
   try {
-    pool = await LdapPool.open(settings, config.connections, { nodeId, field: 'connection' })
-    for await (const rows of applyItems(plan, (item) => pool!.run((c) => write(c, item)), {
-      concurrency: config.connections * 8,
+    pool = await LdapPool.open(settings, config.connections, { nodeId, field: 'connection' }, PIPELINE_DEPTH)
+    const send = (item: PlanItem) => pool!.run((c) => write(c, item))
+    for await (const rows of applyItems(plan, order === undefined ? send : (item) => order(item, send), {
+      concurrency: config.connections * PIPELINE_DEPTH,
       signal: ctx.signal,
+      sliding: true,
     })) {
       yield rows
     }
@@ -697,6 +717,97 @@ export async function* applyLdapSync(
     if (ctx.stats !== undefined && pool !== undefined) ctx.stats.writes = pool.writes
     await pool?.close()
     await closeSink()
+  }
+}
+
+/** Operations in flight per write connection (slapd queues up to 1000 per bound connection). */
+const PIPELINE_DEPTH = 32
+
+/**
+ * The first RDN's end in a DN string: the first comma not escaped by a backslash, or -1. Quoted
+ * values (an RFC 1779 form no directory returns and this node never writes) are not looked into.
+ */
+function firstComma(dn: string): number {
+  for (let i = 0; i < dn.length; i++) {
+    const ch = dn.charCodeAt(i)
+    if (ch === 0x5c) i++
+    else if (ch === 0x2c) return i
+  }
+  return -1
+}
+
+function countRdns(dn: string): number {
+  let n = dn.trim() === '' ? 0 : 1
+  for (let i = 0; i < dn.length; i++) {
+    const ch = dn.charCodeAt(i)
+    if (ch === 0x5c) i++
+    else if (ch === 0x2c) n++
+  }
+  return n
+}
+
+/**
+ * Writes are pipelined, so the order of a plan's items no longer orders their writes. This keeps what
+ * the directory needs: an object created (or renamed or moved) under a container that an earlier item
+ * of the plan creates, renames or moves waits for that write; a delete waits for earlier deletes of its
+ * children. Undefined when no item of the plan depends on another (the usual case, checked cheaply).
+ */
+export function writeOrder(
+  items: readonly PlanItem[],
+): ((item: PlanItem, send: (item: PlanItem) => Promise<void>) => Promise<void>) | undefined {
+  const normalized = new Map<string, string>()
+  const norm = (dn: string) => {
+    let n = normalized.get(dn)
+    if (n === undefined) {
+      n = normalizeDn(dn)
+      normalized.set(dn, n)
+    }
+    return n
+  }
+  const parentOfText = (dn: string) => {
+    const comma = firstComma(dn)
+    return comma < 0 ? '' : dn.slice(comma + 1)
+  }
+  const places = (item: PlanItem) =>
+    item.action === 'create' || item.action === 'rename' || item.action === 'move'
+  // The containers new names go into, and the parents of deleted objects.
+  const containers = new Set<string>()
+  const deletedParents = new Set<string>()
+  for (const item of items) {
+    if (places(item)) containers.add(norm(parentOfText(item.newDn ?? item.dn)))
+    else if (item.action === 'delete') deletedParents.add(norm(parentOfText(item.dn)))
+  }
+  const depths = new Set([...containers].map(countRdns))
+  const isContainer = (item: PlanItem) => {
+    const dn = item.newDn ?? item.dn
+    return depths.has(countRdns(dn)) && containers.has(normalizeDn(dn))
+  }
+  const deletes = items.filter((i) => i.action === 'delete')
+  const placesContainers = items.some((i) => places(i) && isContainer(i))
+  const deletesParents = deletes.some((i) => deletedParents.has(normalizeDn(i.dn)))
+  if (!placesContainers && !deletesParents) return undefined
+  const placed = new Map<string, Promise<unknown>>()
+  const deleting = new Map<string, Promise<unknown>[]>()
+  return async (item, send) => {
+    let before: Promise<unknown>[] = []
+    if (places(item)) {
+      const wait = placed.get(norm(parentOfText(item.newDn ?? item.dn)))
+      if (wait !== undefined) before = [wait]
+    } else if (item.action === 'delete') {
+      before = deleting.get(normalizeDn(item.dn)) ?? []
+    }
+    const done = before.length === 0 ? send(item) : Promise.allSettled(before).then(() => send(item))
+    if (places(item) && placesContainers && isContainer(item))
+      placed.set(normalizeDn(item.newDn ?? item.dn), done)
+    if (item.action === 'delete' && deletesParents) {
+      const parent = norm(parentOfText(item.dn))
+      if (deletedParents.has(parent)) {
+        const list = deleting.get(parent)
+        if (list === undefined) deleting.set(parent, [done])
+        else list.push(done)
+      }
+    }
+    return done
   }
 }
 

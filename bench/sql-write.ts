@@ -31,6 +31,10 @@ import {
  * `sql.write` (insert mode, default batch size), each against the database's own bulk loader on the
  * same rows in the same run (`sqlite3 .import`, `psql \copy`, `LOAD DATA LOCAL INFILE`). Every case
  * runs in its own process into a fresh table with a primary key, so peak RSS is per case.
+ * The `mariadb-upsert…` cases time `mode: upsert` on key `id`: into the empty table (`new`, every row
+ * inserted) or into the table already holding the rows (`again`, every row's name changed), on the
+ * primary key alone (ON DUPLICATE KEY UPDATE) or with a second unique index on `email` (`unique`:
+ * SELECT + UPDATE + INSERT by the key).
  */
 
 // The servers of test/databases.ts: PG_URL / MYSQL_URL, else the standard services on loopback, else
@@ -40,11 +44,11 @@ const MARIA = process.env.MYSQL_URL ? settingsFromUrl(process.env.MYSQL_URL, 'ma
 if (PG.password !== undefined && PG.password !== '') process.env.PGPASSWORD = PG.password
 const COLUMNS = ['id', 'uid', 'name', 'email', 'dept', 'salary', 'active', 'hired'] as const
 
-function row(i: number): Row {
+function row(i: number, changed = false): Row {
   return {
     id: i + 1,
     uid: `u${i}`,
-    name: `Person ${i} Lastname`,
+    name: `Person ${i} Lastname${changed ? ' (changed)' : ''}`,
     email: `person.${i}@example.com`,
     dept: `D${i % 97}`,
     salary: 30_000 + (i % 70_000) + 0.5,
@@ -69,6 +73,10 @@ const cases = [
   'postgres-\\copy',
   'mariadb-sql.write',
   'mariadb-LOAD DATA',
+  'mariadb-upsert new',
+  'mariadb-upsert again',
+  'mariadb-upsert unique new',
+  'mariadb-upsert unique again',
 ] as const
 type Case = (typeof cases)[number]
 
@@ -91,24 +99,31 @@ const generated = defineNode({
   description: 'N generated rows.',
   inputs: {},
   outputs: { out: rowsPort() },
-  config: z.object({ rows: z.number().int() }).strict(),
+  config: z.object({ rows: z.number().int(), changed: z.boolean().default(false) }).strict(),
   async *run({ config, settings }) {
     for (let start = 0; start < config.rows; start += settings.batchSize) {
       const batch: Row[] = []
-      for (let i = start; i < Math.min(config.rows, start + settings.batchSize); i++) batch.push(row(i))
+      for (let i = start; i < Math.min(config.rows, start + settings.batchSize); i++)
+        batch.push(row(i, config.changed))
       yield { out: batch }
     }
   },
 })
 
-async function prepare(driver: 'sqlite' | 'postgres' | 'mysql', table: string, dir: string): Promise<void> {
+async function prepare(
+  driver: 'sqlite' | 'postgres' | 'mysql',
+  table: string,
+  dir: string,
+  unique = false,
+): Promise<void> {
   if (driver === 'sqlite') {
     execFileSync('sqlite3', [join(dir, 'bench.db'), DDL.sqlite!(table)])
     return
   }
   const c = driver === 'postgres' ? openPostgres(PG) : openMysql(MARIA)
   try {
-    await c.execute(DDL[driver]!(table))
+    const ddl = DDL[driver]!(table)
+    await c.execute(unique ? ddl.replace(/\)$/, ', UNIQUE KEY email_uq (email))') : ddl)
   } finally {
     await c.close()
   }
@@ -143,32 +158,39 @@ function timed(command: string, args: string[]): number {
 async function runChild(name: Case, dir: string): Promise<void> {
   const table = `bench_${process.pid}`
   const driver = name.startsWith('sqlite') ? 'sqlite' : name.startsWith('postgres') ? 'postgres' : 'mysql'
-  await prepare(driver, table, dir)
-  const csv = join(dir, 'rows.csv')
-  const started = performance.now()
-  let loaderRss: number | undefined
-  let ok = true
-  let message = ''
-  if (name.endsWith('sql.write')) {
-    const connection =
-      driver === 'sqlite'
-        ? { driver: 'sqlite', path: 'bench.db' }
-        : driver === 'postgres'
-          ? { driver: 'postgres', ...PG }
-          : { driver: 'mysql', ...MARIA }
-    const summary = await runGraph(
+  const upsert = name.startsWith('mariadb-upsert')
+  await prepare(driver, table, dir, name.includes(' unique'))
+  const connection =
+    driver === 'sqlite'
+      ? { driver: 'sqlite', path: 'bench.db' }
+      : driver === 'postgres'
+        ? { driver: 'postgres', ...PG }
+        : { driver: 'mysql', ...MARIA }
+  const write = (config: Record<string, unknown>, changed = false) =>
+    runGraph(
       {
         syncgraph: 1,
         name: 'bench',
         settings: { workers: 0 },
         nodes: [
-          { id: 'src', type: 'bench.rows', config: { rows: N } },
-          { id: 'w', type: 'sql.write', config: { connection, table } },
+          { id: 'src', type: 'bench.rows', config: { rows: N, changed } },
+          { id: 'w', type: 'sql.write', config: { connection, table, ...config } },
         ],
         edges: [{ from: 'src', to: 'w' }],
       },
       { catalog: createCatalog([...definitions, generated]), files: createFileResolver({ baseDir: dir }) },
     )
+  // `again`: the rows are in the table before the clock starts (inserted, not timed).
+  if (upsert && name.endsWith(' again') && (await write({})).status !== 'succeeded') {
+    throw new Error('could not fill the table before the upsert')
+  }
+  const csv = join(dir, 'rows.csv')
+  const started = performance.now()
+  let loaderRss: number | undefined
+  let ok = true
+  let message = ''
+  if (name.endsWith('sql.write') || upsert) {
+    const summary = await write(upsert ? { mode: 'upsert', key: ['id'] } : {}, upsert)
     ok = summary.status === 'succeeded'
     message = summary.errors[0]?.message ?? ''
   } else if (driver === 'sqlite') {

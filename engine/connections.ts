@@ -9,9 +9,12 @@ export function createConnectionResolver(
   options: {
     named?: (name: string) => Promise<Record<string, unknown> | undefined>
     env?: Record<string, string | undefined>
+    /** Appended to "is not set" errors, e.g. how the server decides which variables graphs may read. */
+    envNote?: string
   } = {},
 ): ConnectionResolver {
   const env = options.env ?? process.env
+  const note = options.envNote === undefined ? '' : ` ${options.envNote}`
   return {
     async resolve(ref, { field }) {
       let connection: unknown = ref
@@ -41,21 +44,26 @@ export function createConnectionResolver(
       }
       const resolved: Record<string, unknown> = {}
       for (const [key, value] of Object.entries(connection)) {
-        resolved[key] = readEnvRef(value, env, `${field}.${key}`)
+        resolved[key] = readEnvRef(value, env, `${field}.${key}`, note)
       }
       return resolved
     },
   }
 }
 
-function readEnvRef(value: unknown, env: Record<string, string | undefined>, field: string): unknown {
+function readEnvRef(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  field: string,
+  note: string,
+): unknown {
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && '$env' in value) {
     const name = (value as { $env: unknown }).$env
     if (typeof name !== 'string')
       throw new ConnectorError('CONNECTION_INVALID', `${field}: $env must name a variable`, { field })
     const found = env[name]
     if (found === undefined) {
-      throw new ConnectorError('SECRET_MISSING', `${field}: environment variable ${name} is not set`, {
+      throw new ConnectorError('SECRET_MISSING', `${field}: environment variable ${name} is not set${note}`, {
         field,
       })
     }

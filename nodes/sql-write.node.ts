@@ -15,13 +15,7 @@ import {
 import { setField } from './row-builder.ts'
 import { isBinaryType } from './sql/batch.ts'
 import { connectSql, sqlConnectionField } from './sql/connect.ts'
-import {
-  WRITE_MODES,
-  type SqlConnector,
-  type SqlDriver,
-  type TableInfo,
-  type WriteMode,
-} from './sql/types.ts'
+import { WRITE_MODES, type SqlConnector, type TableInfo, type WriteMode } from './sql/types.ts'
 
 const TYPE = 'sql.write'
 
@@ -41,7 +35,7 @@ export const sqlWrite = defineNode({
   title: 'Write SQL',
   category: 'destination',
   description:
-    "Writes each input row to a table, one transaction per batch, through each driver's bulk path for `insert` and `upsert`: PostgreSQL COPY FROM STDIN (insert) and multi-row INSERT … ON CONFLICT (upsert); MySQL/MariaDB multi-row INSERT (… ON DUPLICATE KEY UPDATE); SQL Server bulk load (insert) and multi-row MERGE (upsert); Oracle executeMany of INSERT or MERGE; SQLite prepared statements. Every field of a row must be a column of the table (a field missing from a row is written as NULL); names are checked against the table and quoted per dialect, values are always sent as parameters. Values: arrays and objects as JSON text; booleans as true/false where the database has a boolean (PostgreSQL, SQL Server bit) and 1/0 elsewhere; text into a binary column (bytea, BLOB, VARBINARY, RAW) is decoded from base64, the form sql.read gives binary in (every driver, SQLite included); dates as the text the row holds (ISO 8601 works for every driver; Oracle sessions are set to ISO formats). A row the database refuses (a constraint, a bad value) is handled by onRowError: with `fail` nothing of its batch is kept; with `skip` or `route` the batch is redone row by row under savepoints and the other rows are still written. The `results` output carries each written row with `_action` (the mode, or `none` when an update or delete matched no row).",
+    "Writes each input row to a table, one transaction per batch, through each driver's bulk path for `insert` and `upsert`: PostgreSQL COPY FROM STDIN (insert) and multi-row INSERT … ON CONFLICT (upsert); MySQL/MariaDB multi-row INSERT (… ON DUPLICATE KEY UPDATE when the key is the table's only unique index, else a SELECT of the existing keys, a multi-row UPDATE … JOIN and a multi-row INSERT, which match on the key alone); SQL Server bulk load (insert) and multi-row MERGE (upsert); Oracle executeMany of INSERT or MERGE; SQLite prepared statements. Every field of a row must be a column of the table (a field missing from a row is written as NULL); names are checked against the table and quoted per dialect, values are always sent as parameters. Values: arrays and objects as JSON text; booleans as true/false where the database has a boolean (PostgreSQL, SQL Server bit) and 1/0 elsewhere; text into a binary column (bytea, BLOB, VARBINARY, RAW) is decoded from base64, the form sql.read gives binary in (every driver, SQLite included); dates as the text the row holds (ISO 8601 works for every driver; Oracle sessions are set to ISO formats). A row the database refuses (a constraint, a bad value) is handled by onRowError: with `fail` nothing of its batch is kept; with `skip` or `route` the batch is redone row by row under savepoints and the other rows are still written. The `results` output carries each written row with `_action` (the mode, or `none` when an update or delete matched no row).",
   inputs: { in: rows() },
   outputs: { results: results({ title: 'Written rows' }) },
   rowErrors: true,
@@ -55,7 +49,7 @@ export const sqlWrite = defineNode({
       mode: z.enum(WRITE_MODES).default('insert').meta({
         title: 'Mode',
         description:
-          '`insert`: add every row. `upsert`: insert, or update the row with the same key (the key must be the primary key or a unique index; on MySQL/MariaDB, whose ON DUPLICATE KEY UPDATE fires on any unique index, it must be the only unique index of the table, else the node refuses with SQL_UPSERT_AMBIGUOUS). `replace`: delete the row with the same key, then insert (columns not in the row get their default). `update`: change the row with the same key; rows with no match are left alone. `delete`: delete the row with the same key. Every mode but insert needs `key`.',
+          '`insert`: add every row. `upsert`: insert, or update the row with the same key (the key must be the primary key or a unique index; rows are matched on the key alone: on MySQL/MariaDB, whose ON DUPLICATE KEY UPDATE fires on any unique index, a table with another unique index is upserted with SELECT + UPDATE + INSERT instead, so a row that collides on that other index fails as SQL_CONSTRAINT naming the index rather than updating another row). `replace`: delete the row with the same key, then insert (columns not in the row get their default). `update`: change the row with the same key; rows with no match are left alone. `delete`: delete the row with the same key. Every mode but insert needs `key`.',
       }),
       key: z
         .array(columnName({ title: 'Key column', port: 'in' }))
@@ -100,7 +94,7 @@ export const sqlWrite = defineNode({
         { nodeId, field: 'table' },
       )
     }
-    if (table !== undefined) checkKey(nodeId, connector.dialect.name, config.mode, config.key ?? [], table)
+    if (table !== undefined) checkKey(nodeId, config.mode, config.key ?? [], table)
     return { connector, table }
   },
   async *run({ nodeId, config, state, inputs, settings, reject }) {
@@ -144,7 +138,14 @@ export const sqlWrite = defineNode({
       const binaryColumns = table.columns
         .filter((c) => isBinaryType(c.type) && columns.includes(c.name))
         .map((c) => c.name)
-      const spec = { table: config.table, mode: config.mode, columns, key, binaryColumns }
+      const spec = {
+        table: config.table,
+        mode: config.mode,
+        columns,
+        key,
+        binaryColumns,
+        otherUniqueKeys: otherUniqueKeys(table, key),
+      }
       const outcome = await connector.writeBatch(spec, toWrite, { keepGoodRows }).catch((error: unknown) => {
         throw writeError(nodeId, connector, error)
       })
@@ -196,17 +197,8 @@ function keyIssue(mode: WriteMode, key: readonly string[] | undefined): NodeIssu
   }
 }
 
-/**
- * Key columns must exist, and an upsert needs them to be the primary key or a unique index (on
- * MySQL/MariaDB the only unique index, see SQL_UPSERT_AMBIGUOUS).
- */
-function checkKey(
-  nodeId: string,
-  dialect: SqlDriver,
-  mode: WriteMode,
-  key: readonly string[],
-  table: TableInfo,
-): void {
+/** Key columns must exist, and an upsert needs them to be the primary key or a unique index. */
+function checkKey(nodeId: string, mode: WriteMode, key: readonly string[], table: TableInfo): void {
   const names = table.columns.map((c) => c.name)
   for (const column of key) {
     if (names.includes(column)) continue
@@ -218,21 +210,21 @@ function checkKey(
   }
   if (mode !== 'upsert') return
   const wanted = [...key].sort().join('\u0000')
-  if (table.uniqueKeys.some((u) => [...u].sort().join('\u0000') === wanted)) {
-    // MySQL's ON DUPLICATE KEY UPDATE fires on whichever unique index a row collides with.
-    const others = (table.uniqueIndexes ?? []).filter((u) => [...u.columns].sort().join('\u0000') !== wanted)
-    if (dialect !== 'mysql' || others.length === 0) return
-    throw new ConnectorError(
-      'SQL_UPSERT_AMBIGUOUS',
-      `Node "${nodeId}" (${TYPE}) mode: upsert on MySQL/MariaDB is INSERT … ON DUPLICATE KEY UPDATE, which fires on any unique index, not only the key (${key.join(', ')}); table "${table.name}" also has unique ${others.map((u) => `index "${u.name}" (${u.columns.join(', ')})`).join(', ')}, so a row with a new key but a taken ${others[0]!.columns.join(', ')} would overwrite that other row. Use mode "replace" or sql.sync (both match rows on the key only and report such a row as a constraint violation), or drop the other unique index.`,
-      { nodeId, field: 'mode' },
-    )
-  }
+  if (table.uniqueKeys.some((u) => [...u].sort().join('\u0000') === wanted)) return
   throw new ConnectorError(
     'SQL_KEY_NOT_UNIQUE',
     `Node "${nodeId}" (${TYPE}) key: upsert needs a primary key or unique index on (${key.join(', ')}) in table "${table.name}"; its unique keys: ${table.uniqueKeys.map((u) => `(${u.join(', ')})`).join(', ') || 'none'}`,
     { nodeId, field: 'key' },
   )
+}
+
+/**
+ * Whether a row could collide with another row on a unique index other than the key's: one that does
+ * not hold every key column, or only a prefix of a column (see WriteSpec.otherUniqueKeys).
+ */
+function otherUniqueKeys(table: TableInfo, key: readonly string[]): boolean {
+  const indexes = table.uniqueIndexes ?? table.uniqueKeys.map((columns) => ({ columns, partial: false }))
+  return indexes.some((u) => u.partial === true || !key.every((k) => u.columns.includes(k)))
 }
 
 /** Every field of the batch's rows, in order of first appearance. */
@@ -278,6 +270,6 @@ async function createTable(
   await connector.execute(connector.dialect.createTable(name, columns, key))
   const table = await connector.describeTable(name)
   if (table === undefined) throw new Error(`table "${name}" was created but cannot be read back`)
-  checkKey(nodeId, connector.dialect.name, mode, key, table)
+  checkKey(nodeId, mode, key, table)
   return table
 }

@@ -48,9 +48,9 @@ export async function createServer(
 
 /**
  * `syncgraph serve [--port N] [--host H] [--data-dir D] [--files-dir F]` / `npm start`; the flags
- * override PORT, HOST, DATA_DIR and FILES_DIR; SYNCGRAPH_MAX_RUNS, SYNCGRAPH_ADMIN_PASSWORD and
- * SYNCGRAPH_SECRET_KEY, SYNCGRAPH_WEBHOOK_ALLOW and SYNCGRAPH_HISTORY_DAYS (change history retention,
- * default 90) come from the environment.
+ * override PORT, HOST, DATA_DIR and FILES_DIR; the other settings come from the environment
+ * (SYNCGRAPH_MAX_RUNS, _ADMIN_PASSWORD, _SECRET_KEY, _HISTORY_DAYS, _GRAPH_ENV, _WEBHOOK_ALLOW; the
+ * README's quick start lists them).
  */
 export async function main(
   args: readonly string[] = [],
@@ -76,6 +76,7 @@ export async function main(
     maxRuns,
     ...(env.SYNCGRAPH_ADMIN_PASSWORD === undefined ? {} : { adminPassword: env.SYNCGRAPH_ADMIN_PASSWORD }),
     ...(env.SYNCGRAPH_SECRET_KEY === undefined ? {} : { secretKey: env.SYNCGRAPH_SECRET_KEY }),
+    ...(env.SYNCGRAPH_GRAPH_ENV === undefined ? {} : { graphEnv: env.SYNCGRAPH_GRAPH_ENV.split(',') }),
     ...(env.SYNCGRAPH_WEBHOOK_ALLOW === undefined
       ? {}
       : { webhookAllow: env.SYNCGRAPH_WEBHOOK_ALLOW.split(',') }),

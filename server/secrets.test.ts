@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { tempDir } from './testing/harness.ts'
+import { graphEnvironment } from './services.ts'
+import { tempDir, testApp, waitForRun } from './testing/harness.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const token = (prefix: string) => `${prefix}-${randomBytes(9).toString('hex')}`
@@ -33,6 +34,7 @@ describe('secrets, through a real `syncgraph serve` process', () => {
         SYNCGRAPH_ADMIN_PASSWORD: adminPassword,
         SYNCGRAPH_SECRET_KEY: key,
         SG_TEST_DIRECTORY_PASSWORD: envSecret,
+        SYNCGRAPH_GRAPH_ENV: 'SG_TEST_*',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -178,6 +180,72 @@ describe('secrets, through a real `syncgraph serve` process', () => {
       expect(output, `${name} in the server's output`).not.toContain(value)
       for (const text of seen) expect(text, `${name} in a response or message`).not.toContain(value)
       for (const page of pages) expect(page.includes(value), `${name} in the database file`).toBe(false)
+    }
+  })
+})
+
+describe('the environment graphs may read on the server', () => {
+  it('offers only the variables SYNCGRAPH_GRAPH_ENV names, never Syncgraph’s own secrets', () => {
+    const env = {
+      HR_DB_PASSWORD: 'a',
+      HR_LDAP_PASSWORD: 'b',
+      AWS_SECRET_ACCESS_KEY: 'c',
+      SYNCGRAPH_SECRET_KEY: 'd',
+      SYNCGRAPH_ADMIN_PASSWORD: 'e',
+    }
+    expect(graphEnvironment(env, [])).toEqual({})
+    expect(graphEnvironment(env, ['HR_*', ' AWS_SECRET_ACCESS_KEY '])).toEqual({
+      HR_DB_PASSWORD: 'a',
+      HR_LDAP_PASSWORD: 'b',
+      AWS_SECRET_ACCESS_KEY: 'c',
+    })
+    expect(graphEnvironment(env, ['*'])).toEqual({
+      HR_DB_PASSWORD: 'a',
+      HR_LDAP_PASSWORD: 'b',
+      AWS_SECRET_ACCESS_KEY: 'c',
+    })
+  })
+
+  it('a graph naming a variable the server does not offer fails with how to offer it', async () => {
+    process.env.SG_HIDDEN_FROM_GRAPHS = token('hidden')
+    try {
+      const app = await testApp({ graphEnv: ['SG_OFFERED_*'] })
+      const res = await app.call('POST', '/api/runs', {
+        graph: {
+          syncgraph: 1,
+          nodes: [
+            {
+              id: 'people',
+              type: 'sql.read',
+              config: {
+                connection: {
+                  driver: 'postgres',
+                  host: '127.0.0.1',
+                  user: 'x',
+                  password: { $env: 'SG_HIDDEN_FROM_GRAPHS' },
+                },
+                table: 'people',
+              },
+            },
+          ],
+        },
+      })
+      expect(res.status).toBe(202)
+      const run = await waitForRun(app.call, String(((await res.json()) as { id: string }).id))
+      expect(run).toMatchObject({
+        status: 'failed',
+        errors: [
+          expect.objectContaining({
+            code: 'SECRET_MISSING',
+            nodeId: 'people',
+            message: expect.stringContaining(
+              'environment variable SG_HIDDEN_FROM_GRAPHS is not set (the server lets graphs read only the variables SYNCGRAPH_GRAPH_ENV names',
+            ) as unknown,
+          }),
+        ],
+      })
+    } finally {
+      delete process.env.SG_HIDDEN_FROM_GRAPHS
     }
   })
 })

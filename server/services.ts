@@ -1,5 +1,5 @@
 import { mkdirSync, realpathSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import type Database from 'better-sqlite3'
 import {
   createConnectionResolver,
@@ -59,8 +59,10 @@ export interface ServerOptions {
   workers?: number
   maxUploadBytes?: number
   previewTimeoutMs?: number
-  /** Environment that inline `{ "$env": … }` connection values may read (default: process.env minus Syncgraph's own secrets). */
+  /** Environment that inline `{ "$env": … }` connection values may read (default: `graphEnv` of process.env). */
   env?: Record<string, string | undefined>
+  /** Which variables of process.env graphs may read (`SYNCGRAPH_GRAPH_ENV`: names, or prefixes ending in `*`); default none. */
+  graphEnv?: readonly string[]
   testConnection?: ConnectionTester
   /** Plan/apply drivers of the sync node types (default: every one Syncgraph ships). */
   syncDrivers?: readonly SyncDriver[]
@@ -111,23 +113,50 @@ export interface Services {
 
 const PRIVATE_ENV = new Set(['SYNCGRAPH_SECRET_KEY', 'SYNCGRAPH_ADMIN_PASSWORD'])
 
+/**
+ * The environment `{ "$env": … }` values in graphs may read on the server: only the variables the
+ * operator names (`SYNCGRAPH_GRAPH_ENV`: names, or prefixes ending in `*`), never Syncgraph's own
+ * secrets. Anyone who may run a graph could otherwise send any variable of the server's environment
+ * to a host of their choosing inside an inline connection.
+ */
+export function graphEnvironment(
+  env: Record<string, string | undefined>,
+  allowed: readonly string[],
+): Record<string, string | undefined> {
+  const patterns = allowed.map((a) => a.trim()).filter((a) => a !== '')
+  const offered = (name: string) =>
+    patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p))
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !PRIVATE_ENV.has(k) && offered(k)))
+}
+
 export async function createServices(options: ServerOptions): Promise<Services> {
   const log = options.log ?? consoleLogger
   const dataDir = resolve(options.dataDir)
   mkdirSync(dataDir, { recursive: true })
   const filesDir = realpathSync(mkdirp(resolve(options.filesDir ?? join(dataDir, 'files'))))
+  // Every user reads the files folder and graphs write it: it must not hold the users, sessions and secret key.
+  const realDataDir = realpathSync(dataDir)
+  if (realDataDir === filesDir || realDataDir.startsWith(filesDir.endsWith(sep) ? filesDir : filesDir + sep))
+    throw new Error(
+      `FILES_DIR (${filesDir}) must not be DATA_DIR or hold it: DATA_DIR keeps the user database and the secret key`,
+    )
   const { db, sqlite } = openDatabase(join(dataDir, 'syncgraph.db'))
   const box = createSecretBox(loadSecretKey({ dataDir, fromEnv: options.secretKey, warn: log.warn }))
   const connections = new ConnectionStore(db, box)
   const files = createFileResolver({ baseDir: filesDir, roots: [filesDir] })
-  const processEnv =
-    options.env ?? Object.fromEntries(Object.entries(process.env).filter(([k]) => !PRIVATE_ENV.has(k)))
+  const processEnv = options.env ?? graphEnvironment(process.env, options.graphEnv ?? [])
   const env = createRunEnvironment({
     catalog: options.catalog ?? defaultCatalog,
     files,
     connections: createConnectionResolver({
       named: async (name) => connections.resolve(name),
       env: processEnv,
+      ...(options.env === undefined
+        ? {
+            envNote:
+              '(the server lets graphs read only the variables SYNCGRAPH_GRAPH_ENV names; or store the secret in a connection)',
+          }
+        : {}),
     }),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
   })
@@ -142,7 +171,12 @@ export async function createServices(options: ServerOptions): Promise<Services> 
     log,
     retentionDays: options.historyRetentionDays ?? 90,
   })
-  const policies = new PolicyService({ db, catalog: env.catalog, graphs })
+  const policies = new PolicyService({
+    db,
+    catalog: env.catalog,
+    graphs,
+    resolveConnection: (name) => connections.resolve(name),
+  })
   const runs = new RunManager({
     db,
     // Every run start path (API, apply, collections, schedules, approvals) goes through submit: one chokepoint.

@@ -1,14 +1,26 @@
 import mysql from 'mysql2'
 import type { Pool, PoolConnection } from 'mysql2/promise'
+import type { Row } from '../../engine/index.ts'
 import { messageOf, writeBatchOn, type BatchDriver } from './batch.ts'
 import { chunkRows, nonKeyColumns, writeStatements } from './statements.ts'
-import type { RowFailure, SqlConnector, SqlDialect, SqlSession, TableInfo, WriteSpec } from './types.ts'
+import type {
+  RowFailure,
+  RowStatement,
+  SqlConnector,
+  SqlDialect,
+  SqlSession,
+  TableInfo,
+  WriteSpec,
+} from './types.ts'
 import { jsonOrValue, toRow } from './values.ts'
 import { describeTarget } from './target.ts'
 
 const MAX_ROWS_PER_STATEMENT = 1000
 
-/** MySQL / MariaDB SQL: backquoted identifiers, `?` placeholders, `ON DUPLICATE KEY UPDATE` upserts. */
+/**
+ * MySQL / MariaDB SQL: backquoted identifiers, `?` placeholders, `ON DUPLICATE KEY UPDATE` upserts
+ * (or, when the table has another unique index, upserts that match on the key alone).
+ */
 export const mysqlDialect: SqlDialect = {
   name: 'mysql',
   quoteIdent(identifier) {
@@ -17,7 +29,10 @@ export const mysqlDialect: SqlDialect = {
   },
   placeholder: () => '?',
   selectAll: (table) => `SELECT * FROM ${mysqlDialect.quoteIdent(table)}`,
-  writeStatements: (spec) => writeStatements(mysqlDialect, spec, (s) => mysqlUpsert(s, 1)),
+  writeStatements: (spec) =>
+    spec.mode === 'upsert' && spec.otherUniqueKeys === true
+      ? mysqlUpsertByKey(spec)
+      : writeStatements(mysqlDialect, spec, (s) => mysqlUpsert(s, 1)),
   columnType(value) {
     if (typeof value === 'number') return Number.isInteger(value) ? 'BIGINT' : 'DOUBLE'
     if (typeof value === 'bigint') return 'BIGINT'
@@ -48,6 +63,57 @@ export function mysqlUpsert(spec: WriteSpec, rows: number): { sql: string; colum
     sql: `${mysqlInsert(spec, rows)} ON DUPLICATE KEY UPDATE ${set.join(', ')}`,
     columns: spec.columns,
   }
+}
+
+/**
+ * The per-row upsert by the key alone: UPDATE the row with the key, then INSERT unless a row with the
+ * key exists. A collision on another unique index is a duplicate-key error, never an update elsewhere.
+ */
+export function mysqlUpsertByKey(spec: WriteSpec): RowStatement[] {
+  const q = mysqlDialect.quoteIdent
+  const table = q(spec.table)
+  const where = spec.key.map((k) => `${q(k)} = ?`).join(' AND ')
+  const insert = {
+    sql: `INSERT INTO ${table} (${spec.columns.map(q).join(', ')}) SELECT ${spec.columns.map(() => '?').join(', ')} FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${where})`,
+    columns: [...spec.columns, ...spec.key],
+  }
+  const others = nonKeyColumns(spec)
+  if (others.length === 0) return [insert]
+  const set = others.map((c) => `${q(c)} = ?`).join(', ')
+  return [{ sql: `UPDATE ${table} SET ${set} WHERE ${where}`, columns: [...others, ...spec.key] }, insert]
+}
+
+/**
+ * `rows` rows' keys as a derived table `v` (`i` the row's position, `k0…` its key) joined to the table
+ * on the key: which rows exist, and the key each matched (`t0…`). The database compares the keys
+ * (its collation and type conversion), not JavaScript.
+ */
+export function mysqlExistingKeys(spec: Pick<WriteSpec, 'table' | 'key'>, rows: number): string {
+  const q = mysqlDialect.quoteIdent
+  const first = `SELECT 0 AS i, ${spec.key.map((_, j) => `? AS k${j}`).join(', ')}`
+  const rest = Array.from(
+    { length: rows - 1 },
+    (_, i) => `SELECT ${i + 1}, ${spec.key.map(() => '?').join(', ')}`,
+  )
+  const derived = [first, ...rest].join(' UNION ALL ')
+  const matched = spec.key.map((k, j) => `t.${q(k)} AS t${j}`).join(', ')
+  const on = spec.key.map((k, j) => `t.${q(k)} = v.k${j}`).join(' AND ')
+  return `SELECT v.i, ${matched} FROM (${derived}) AS v JOIN ${q(spec.table)} AS t ON ${on}`
+}
+
+/**
+ * A multi-row UPDATE of `rows` existing rows: their values as a derived table joined on the key,
+ * bound per row as the key columns, then the other columns.
+ */
+export function mysqlUpdateFrom(spec: Pick<WriteSpec, 'table' | 'columns' | 'key'>, rows: number): string {
+  const q = mysqlDialect.quoteIdent
+  const others = nonKeyColumns(spec)
+  const first = `SELECT ${[...spec.key.map((_, j) => `? AS k${j}`), ...others.map((_, j) => `? AS c${j}`)].join(', ')}`
+  const tuple = `SELECT ${[...spec.key, ...others].map(() => '?').join(', ')}`
+  const derived = [first, ...Array.from({ length: rows - 1 }, () => tuple)].join(' UNION ALL ')
+  const on = spec.key.map((k, j) => `t.${q(k)} = v.k${j}`).join(' AND ')
+  const set = others.map((c, j) => `t.${q(c)} = v.c${j}`).join(', ')
+  return `UPDATE ${q(spec.table)} AS t JOIN (${derived}) AS v ON ${on} SET ${set}`
 }
 
 /** A multi-row INSERT with `?` placeholders. */
@@ -101,6 +167,10 @@ class MysqlSession implements SqlSession {
     const [result] = await this.connection.query(sql, params.map(mysqlParam) as (string | number | null)[])
     return (result as { affectedRows?: number }).affectedRows ?? 0
   }
+  async select(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    const [rows] = await this.connection.query(sql, params.map(mysqlParam) as (string | number | null)[])
+    return rows as Record<string, unknown>[]
+  }
   private exec = async (sql: string) => void (await this.connection.query(sql))
   begin = () => this.exec('START TRANSACTION')
   commit = () => this.exec('COMMIT')
@@ -116,7 +186,12 @@ const driver: BatchDriver<MysqlSession> = {
   toParam: mysqlParam,
   classify: classifyMysql,
   async bulk(session, spec, rows) {
+    const byKey = spec.mode === 'upsert' && spec.otherUniqueKeys === true
     for (const chunk of chunkRows(rows, spec.mode === 'upsert' ? spec.key : [], MAX_ROWS_PER_STATEMENT)) {
+      if (byKey) {
+        await upsertByKey(session, spec, chunk)
+        continue
+      }
       const params: unknown[] = []
       for (const row of chunk) for (const c of spec.columns) params.push(mysqlParam(row[c]))
       const sql =
@@ -124,6 +199,52 @@ const driver: BatchDriver<MysqlSession> = {
       await session.run(sql, params)
     }
   },
+}
+
+/**
+ * Upsert a chunk (no key twice) by the key alone: one SELECT for which keys exist, one multi-row
+ * UPDATE of those rows, one multi-row INSERT of the others. A collision on another unique index is
+ * then a duplicate-key error, which the batch writer traces to its row.
+ */
+async function upsertByKey(session: MysqlSession, spec: WriteSpec, rows: readonly Row[]): Promise<void> {
+  const values = (row: Row, columns: readonly string[]) => columns.map((c) => row[c])
+  const found = await session.select(
+    mysqlExistingKeys(spec, rows.length),
+    rows.flatMap((row) => values(row, spec.key)),
+  )
+  const existing = new Set<number>()
+  const matched = new Set<string>()
+  let shared = false
+  for (const hit of found) {
+    existing.add(Number(hit.i))
+    const id = JSON.stringify(spec.key.map((_, j) => hit[`t${j}`]))
+    shared ||= matched.has(id)
+    matched.add(id)
+  }
+  const updates = rows.filter((_, i) => existing.has(i))
+  const inserts = rows.filter((_, i) => !existing.has(i))
+  const others = nonKeyColumns(spec)
+  if (updates.length > 0 && others.length > 0) {
+    if (shared) {
+      // Keys that differ only as the collation sees them ('Ann', 'ann ') match one table row:
+      // update row by row, in order, so the last one wins as with ON DUPLICATE KEY UPDATE.
+      const [update] = writeStatements(mysqlDialect, { ...spec, mode: 'update' }, () => {
+        throw new Error('not an upsert')
+      })
+      for (const row of updates) await session.run(update!.sql, values(row, update!.columns))
+    } else {
+      await session.run(
+        mysqlUpdateFrom(spec, updates.length),
+        updates.flatMap((row) => values(row, [...spec.key, ...others])),
+      )
+    }
+  }
+  if (inserts.length > 0) {
+    await session.run(
+      mysqlInsert(spec, inserts.length),
+      inserts.flatMap((row) => values(row, spec.columns)),
+    )
+  }
 }
 
 interface FieldInfo {
@@ -145,6 +266,8 @@ export function openMysql(settings: MysqlSettings, options: { max?: number } = {
     ...(settings.ssl === true ? { ssl: {} } : {}),
     connectionLimit: options.max ?? 4,
     connectTimeout: 15_000,
+    // One statement per query, whatever the URL says: a read's `…; COMMIT; DELETE …` cannot escape it.
+    multipleStatements: false,
     // Dates as the server's text, big integers as numbers when they fit, DECIMAL as exact text.
     dateStrings: true,
     supportBigNumbers: true,
@@ -178,6 +301,15 @@ export function openMysql(settings: MysqlSettings, options: { max?: number } = {
       const connection = await new Promise<mysql.PoolConnection>((resolve, reject) =>
         pool.getConnection((error, c) => (error ? reject(error) : resolve(c))),
       )
+      // A read never writes (`DELETE … RETURNING` would): role policies allow reading without writing.
+      try {
+        await new Promise<void>((resolve, reject) =>
+          connection.query('START TRANSACTION READ ONLY', (error) => (error ? reject(error) : resolve())),
+        )
+      } catch (error) {
+        connection.destroy()
+        throw error
+      }
       // The protocol streams the result; pausing the stream stops reading the socket (back-pressure).
       const stream = connection
         .query({ sql, values: params.map(mysqlParam) })
@@ -197,7 +329,8 @@ export function openMysql(settings: MysqlSettings, options: { max?: number } = {
         finished = true
       } finally {
         // A result left half-read leaves the connection unusable: drop it rather than pool it.
-        if (finished) connection.release()
+        if (finished)
+          connection.query('ROLLBACK', (error) => (error ? connection.destroy() : connection.release()))
         else connection.destroy()
       }
     },
@@ -211,15 +344,22 @@ export function openMysql(settings: MysqlSettings, options: { max?: number } = {
         [table],
       )
       if (columns.length === 0) return undefined
-      const indexes = await select<{ index: string; column: string }>(
-        `SELECT INDEX_NAME AS \`index\`, COLUMN_NAME AS \`column\`
+      const indexes = await select<{ index: string; column: string | null; part: number | null }>(
+        `SELECT INDEX_NAME AS \`index\`, COLUMN_NAME AS \`column\`, SUB_PART AS part
            FROM information_schema.STATISTICS
-          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0 AND SUB_PART IS NULL
+          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0
           ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
         [table],
       )
-      const byIndex = new Map<string, string[]>()
-      for (const { index, column } of indexes) byIndex.set(index, [...(byIndex.get(index) ?? []), column])
+      // A prefix (or expression) part makes the index partial: it refuses duplicates but is no key.
+      const byIndex = new Map<string, { name: string; columns: string[]; partial?: boolean }>()
+      for (const { index, column, part } of indexes) {
+        const entry = byIndex.get(index) ?? { name: index, columns: [] }
+        if (column !== null) entry.columns.push(column)
+        if (column === null || part !== null) entry.partial = true
+        byIndex.set(index, entry)
+      }
+      const unique = [...byIndex.values()]
       const info: TableInfo = {
         name: table,
         columns: columns.map((c) => ({
@@ -228,8 +368,8 @@ export function openMysql(settings: MysqlSettings, options: { max?: number } = {
           notNull: c.nullable === 'NO',
           primaryKey: c.key === 'PRI',
         })),
-        uniqueKeys: [...byIndex.values()],
-        uniqueIndexes: [...byIndex].map(([name, columns]) => ({ name, columns })),
+        uniqueKeys: unique.filter((u) => u.partial !== true).map((u) => u.columns),
+        uniqueIndexes: unique,
       }
       return info
     },

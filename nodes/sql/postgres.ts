@@ -198,6 +198,13 @@ export function openPostgres(settings: PostgresSettings, options: { max?: number
     async *query(sql, params, batchSize, signal) {
       const client = await pool.connect()
       let broken = false
+      // A read never writes (`DELETE … RETURNING` would): role policies allow reading without writing.
+      try {
+        await client.query('BEGIN READ ONLY')
+      } catch (error) {
+        client.release(true)
+        throw error
+      }
       const cursor = client.query(new Cursor(sql, params.map(postgresParam) as unknown[]))
       try {
         for (;;) {
@@ -212,6 +219,9 @@ export function openPostgres(settings: PostgresSettings, options: { max?: number
         throw error
       } finally {
         await cursor.close().catch(() => {
+          broken = true
+        })
+        await client.query('ROLLBACK').catch(() => {
           broken = true
         })
         client.release(broken)

@@ -25,8 +25,11 @@ export interface TableInfo {
   columns: TableColumn[]
   /** Column sets with a primary key or unique constraint, the primary key first. */
   uniqueKeys: string[][]
-  /** The same with the index names, where the driver reports them (MySQL/MariaDB), for messages. */
-  uniqueIndexes?: { name: string; columns: string[] }[]
+  /**
+   * Every unique index with its name, where the driver reports them (MySQL/MariaDB), including
+   * `partial` ones (a prefix of a column), which cannot serve as a key but still refuse duplicates.
+   */
+  uniqueIndexes?: { name: string; columns: string[]; partial?: boolean }[]
 }
 
 /** A statement run once per row, binding the row's values of `columns` in order. */
@@ -46,6 +49,12 @@ export interface WriteSpec {
    * the form the client-server drivers read binary as, and is decoded to bytes first.
    */
   binaryColumns?: readonly string[]
+  /**
+   * The table has a unique index that does not hold the whole key, so a row could collide with
+   * another row there. MySQL/MariaDB then upserts by the key alone (SELECT, UPDATE, INSERT) instead
+   * of `ON DUPLICATE KEY UPDATE`, which fires on any unique index.
+   */
+  otherUniqueKeys?: boolean
 }
 
 /** SQL text for one database: quoting, placeholders and the statements behind each write mode. */

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Context, MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
 import { TrieRouter } from 'hono/router/trie-router'
 import { z } from 'zod'
 import type { Catalog } from '../../engine/index.ts'
@@ -23,8 +24,8 @@ import { assertCanAccess, assertPermission, canAccess, type Permission } from '.
  * Who may call which /api route: one entry per route (method + Hono path), checked before the route's
  * handler. `need` are role permissions (403 naming the missing one); `check` applies owner-only access
  * to the object the path or body names (404 when the user may not see it); `visible` narrows a list
- * the route answers to what the user may see. server/auth/permissions.test.ts checks that every route
- * in the OpenAPI document has an entry here.
+ * the route answers to what the user may see. A route without an entry answers 403 (fail closed);
+ * server/auth/security-review.test.ts checks that every route the app registers has one.
  */
 export interface RouteGuard {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE'
@@ -46,6 +47,8 @@ export interface GuardContext {
 }
 
 const WRITING_CATEGORIES = new Set(['destination', 'sync'])
+/** The media types Hono's JSON validator parses (hono/validator): application/json, application/*+json. */
+const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i
 
 // ---- ownership lookups (owner: the user who created the object; null: the scheduler or unknown) ----
 
@@ -202,6 +205,36 @@ function checkApply(g: GuardContext): void {
   }
 }
 
+/**
+ * 409 while a run request of the job waits for an approver (or, for a graph, one of a collection that
+ * runs it): approving runs the job as it is then, so it must be what the approver was asked about.
+ */
+function notPendingApproval(g: GuardContext, kind: JobKind, jobId: string): void {
+  for (const row of g.db
+    .select({ id: approvalRequests.id, kind: approvalRequests.jobKind, jobId: approvalRequests.jobId })
+    .from(approvalRequests)
+    .where(eq(approvalRequests.status, 'pending'))
+    .all()) {
+    let held = row.kind === kind && row.jobId === jobId
+    if (!held && kind === 'graph' && row.kind === 'collection') {
+      const steps = g.db
+        .select({ steps: collections.steps })
+        .from(collections)
+        .where(eq(collections.id, row.jobId))
+        .get()?.steps
+      const parsed = stepsSchema.safeParse(steps === undefined ? [] : JSON.parse(steps))
+      held = parsed.success && parsed.data.some((s) => s.graphId === jobId)
+    }
+    if (held)
+      throw new ApiError(
+        409,
+        'APPROVAL_PENDING',
+        `A run request waits for an approver (approval "${row.id}"); change the ${kind} once it is decided or withdrawn`,
+        { approvalId: row.id },
+      )
+  }
+}
+
 function visibleApproval(g: GuardContext): void {
   const id = g.param('id')
   const row = g.db
@@ -249,7 +282,7 @@ const byId = (g: GuardContext, item: Record<string, unknown>, what: 'graph' | 'c
 }
 const ofJob = (_g: GuardContext, item: Record<string, unknown>) => jobVisible(_g, item.jobKind, item.jobId)
 
-/** The table. Routes not listed here need only a session (a test keeps every documented route listed). */
+/** The table. A route not listed here answers 403 to everyone (security-review.test.ts keeps every route listed). */
 export const routeGuards: RouteGuard[] = [
   // Any signed-in user.
   { method: 'GET', path: '/api/openapi.json' },
@@ -274,7 +307,15 @@ export const routeGuards: RouteGuard[] = [
   },
   { method: 'POST', path: '/api/graphs', need: ['create'] },
   { method: 'GET', path: '/api/graphs/:id', check: id('graph') },
-  { method: 'PUT', path: '/api/graphs/:id', need: ['edit'], check: id('graph') },
+  {
+    method: 'PUT',
+    path: '/api/graphs/:id',
+    need: ['edit'],
+    check: (g) => {
+      visible(g, 'graph', g.param('id'))
+      notPendingApproval(g, 'graph', g.param('id'))
+    },
+  },
   { method: 'DELETE', path: '/api/graphs/:id', need: ['delete'], check: id('graph') },
   { method: 'POST', path: '/api/graphs/:id/duplicate', need: ['create'], check: id('graph') },
   { method: 'GET', path: '/api/graphs/:id/revisions', check: id('graph') },
@@ -327,6 +368,7 @@ export const routeGuards: RouteGuard[] = [
     check: async (g) => {
       visible(g, 'collection', g.param('id'))
       await bodySteps(g)
+      notPendingApproval(g, 'collection', g.param('id'))
     },
   },
   { method: 'DELETE', path: '/api/collections/:id', need: ['delete'], check: id('collection') },
@@ -415,8 +457,20 @@ export function authorize(deps: { db: Db; catalog: Catalog }): MiddlewareHandler
   for (const guard of routeGuards) router.add(guard.method, guard.path, guard)
   return async (c, next) => {
     const user = c.get('user') as SessionUser | undefined
-    const [matched] = router.match(c.req.method === 'HEAD' ? 'GET' : c.req.method, c.req.path)[0]
-    if (user === undefined || matched === undefined) return next()
+    if (user === undefined) return next()
+    // The route that will answer (not middleware, not the editor's catch-all); none: the 404 handler's.
+    const handler = matchedRoutes(c).find((r) => r.method !== 'ALL' && r.path !== '*' && r.path !== '/*')
+    if (handler === undefined) return next()
+    // Fail closed: a route whose own method and path have no entry answers 403, so a new route is never open.
+    const matched = router
+      .match(handler.method, c.req.path)[0]
+      .find(([guard]) => guard.method === handler.method && guard.path === handler.path)
+    if (matched === undefined)
+      throw new ApiError(
+        403,
+        'FORBIDDEN',
+        `${c.req.method} ${handler.path} has no access rule (server/auth/guards.ts), so nobody may call it`,
+      )
     const [guard, params] = matched as [RouteGuard, Record<string, string>]
     const g: GuardContext = {
       c,
@@ -425,7 +479,9 @@ export function authorize(deps: { db: Db; catalog: Catalog }): MiddlewareHandler
       catalog: deps.catalog,
       param: (name) => params[name] ?? '',
       body: async () => {
-        if (!(c.req.header('content-type') ?? '').includes('application/json')) return undefined
+        // Exactly the bodies the route's JSON validator reads, so no media type skips a check.
+        const media = (c.req.header('content-type') ?? '').split(';')[0]!.trim()
+        if (!JSON_MEDIA.test(media)) return undefined
         try {
           const body = (await c.req.json()) as unknown
           return typeof body === 'object' && body !== null && !Array.isArray(body)

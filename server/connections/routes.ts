@@ -66,7 +66,8 @@ export const connectionDocs: RouteDoc[] = [
   {
     method: 'put',
     path: '/api/connections/:id',
-    summary: 'Change a connection',
+    summary:
+      'Change a connection; pointing it elsewhere (settings, driver, kind, a non-credential secret) needs every stored secret again (400 SECRETS_REQUIRED)',
     body: updateConnectionBody,
     response: connectionView,
   },

@@ -37,8 +37,13 @@ export interface ConnectionView {
 /** Settings keys that hold secrets; they belong under `secrets`, which is write-only. */
 const SECRET_KEY = /pass(word|wd|phrase)?$|secret|token|credential|private.?key|api.?key/i
 
+/** A URL carrying a password in its user info, e.g. `postgres://user:pass@host/db`. */
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@]*:[^/?#@]*@/i
+
 function checkSettings(settings: Record<string, unknown>): void {
-  const bad = Object.keys(settings).filter((k) => SECRET_KEY.test(k))
+  const bad = Object.entries(settings)
+    .filter(([k, v]) => SECRET_KEY.test(k) || (typeof v === 'string' && URL_WITH_PASSWORD.test(v)))
+    .map(([k]) => k)
   if (bad.length > 0) {
     throw new ApiError(
       400,
@@ -96,6 +101,20 @@ export class ConnectionStore {
     if (patch.settings !== undefined) checkSettings(patch.settings)
     if (patch.name !== undefined && patch.name !== row.name) this.unique(patch.name)
     const secrets = this.secretsOf(row)
+    // Pointing the connection elsewhere would send its stored secrets there: give them again.
+    const repoints =
+      (patch.settings !== undefined && JSON.stringify(patch.settings) !== row.settings) ||
+      (patch.driver !== undefined && patch.driver !== row.driver) ||
+      (patch.kind !== undefined && patch.kind !== row.kind) ||
+      Object.keys(patch.secrets ?? {}).some((k) => !SECRET_KEY.test(k))
+    const missing = repoints ? Object.keys(secrets).filter((k) => !(k in (patch.secrets ?? {}))) : []
+    if (missing.length > 0)
+      throw new ApiError(
+        400,
+        'SECRETS_REQUIRED',
+        `Changing where connection "${row.name}" points needs its secrets again (${missing.map((k) => `"${k}"`).join(', ')}), so they are never sent somewhere their owner did not choose`,
+        { fields: missing.sort() },
+      )
     for (const [key, value] of Object.entries(patch.secrets ?? {})) {
       if (value === null) delete secrets[key]
       else secrets[key] = value

@@ -10,6 +10,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import type { FileResolver } from '../../engine/index.ts'
 import type { AppEnv } from '../http/env.ts'
+import { assertPermission } from '../auth/permissions.ts'
 import { ApiError } from '../http/errors.ts'
 import type { RouteDoc } from '../openapi/document.ts'
 
@@ -93,6 +94,9 @@ export function fileRoutes(options: { filesDir: string; files: FileResolver; max
       const info = await stat(path).catch(() => undefined)
       if (info === undefined) throw new ApiError(404, 'NOT_FOUND', `No file "${name}" in the files folder`)
       if (!info.isFile()) throw new ApiError(400, 'INVALID_NAME', `"${name}" is not a file`)
+      // A file only its owner may read (mode 0600: an LDAP sync's generated passwords) is not shared.
+      if (process.platform !== 'win32' && (info.mode & 0o077) === 0)
+        assertPermission(c.get('user'), 'manage-users', 'Downloading a file only its owner may read')
       const stream = Readable.toWeb(createReadStream(path)) as ReadableStream
       return c.body(stream, 200, {
         'Content-Type': 'application/octet-stream',

@@ -47,7 +47,8 @@ export const graphDocs: RouteDoc[] = [
   {
     method: 'put',
     path: '/api/graphs/:id',
-    summary: 'Save a new revision (409 when revision is not the latest)',
+    summary:
+      'Save a new revision (409 when revision is not the latest, or APPROVAL_PENDING while a run request of it waits)',
     body: updateBody,
     response: storedGraph,
   },

@@ -244,6 +244,8 @@ describe('checkPolicy', () => {
     expect(violations.map((v) => [v.rule, v.value])).toEqual([
       ['writes.action', 'create'],
       ['writes.action', 'delete'],
+      // With a DN rule, updating renames or moves a linked object whose DN differs.
+      ['writes.action', 'move'],
     ])
     expect(violations[1]!.message).toBe(
       'node "sync1" may delete objects of objectClass "person"; the operator policy allows only update',

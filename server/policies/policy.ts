@@ -255,16 +255,22 @@ function writeInfo(node: GraphNode, graph: Graph, columns: PolicyContext['column
         attributes.push(
           typeof config.password.attribute === 'string' ? config.password.attribute : 'unicodePwd',
         )
-      if (create && isRecord(config.dn) && typeof config.dn.rdn === 'string') attributes.push(config.dn.rdn)
+      // With a DN rule, an update renames or moves a linked object whose DN differs (ModifyDN): that
+      // writes the naming attribute and counts as `move`.
+      const renames = update && config.dn !== undefined
+      if ((create || renames) && isRecord(config.dn) && typeof config.dn.rdn === 'string')
+        attributes.push(config.dn.rdn)
       if (deprovision.action === 'disable') {
         if (deprovision.preset === 'activeDirectory') attributes.push('userAccountControl')
         attributes.push(...keys(deprovision.attributes))
       }
+      const actions = syncActions(create, update, deprovision.action)
+      if (renames && !actions.includes('move')) actions.push('move')
       return {
         kind: 'objectClass',
         objects: unique(objects),
         attributes: unique(attributes),
-        actions: syncActions(create, update, deprovision.action),
+        actions,
       }
     }
     case 'sql.sync': {
@@ -341,10 +347,48 @@ function inputColumns(nodeId: string, graph: Graph, columns: PolicyContext['colu
   return unique(out)
 }
 
-/** Object classes an LDAP filter requires with an equality assertion, e.g. `(objectClass=person)`. */
+/**
+ * Object classes an LDAP filter requires: `(objectClass=…)` equality items reached from the root through
+ * AND (`&`) only. One under OR or NOT does not narrow the scope (`(|(objectClass=person)(objectClass=group))`
+ * holds groups too), and a filter that does not parse requires nothing (RFC 4515: values escape parentheses).
+ */
 function filterClasses(filter: unknown): string[] {
   if (typeof filter !== 'string') return []
-  return [...filter.matchAll(/(?<!!\s*)\(\s*objectClass\s*=\s*([^()*\\\s]+)\s*\)/gi)].map((m) => m[1]!)
+  let at = 0
+  const skipSpace = () => {
+    while (/\s/.test(filter[at] ?? '')) at += 1
+  }
+  /** Parses one parenthesised filter at `at`; returns the classes it requires, or undefined when malformed. */
+  const parse = (): string[] | undefined => {
+    skipSpace()
+    if (filter[at] !== '(') return undefined
+    at += 1
+    skipSpace()
+    const op = filter[at]
+    if (op === '&' || op === '|' || op === '!') {
+      at += 1
+      const classes: string[] = []
+      for (;;) {
+        skipSpace()
+        if (filter[at] === ')') break
+        const inner = parse()
+        if (inner === undefined) return undefined
+        if (op === '&') classes.push(...inner)
+      }
+      at += 1
+      return classes
+    }
+    const end = filter.indexOf(')', at)
+    if (end < 0) return undefined
+    const item = filter.slice(at, end)
+    at = end + 1
+    if (item.includes('(')) return undefined
+    const match = /^\s*objectClass\s*=\s*([^*\\\s]+)\s*$/i.exec(item)
+    return match === null ? [] : [match[1]!]
+  }
+  const classes = parse()
+  skipSpace()
+  return classes === undefined || at !== filter.length ? [] : classes
 }
 
 function strings(value: unknown): string[] {

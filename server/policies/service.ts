@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import { analyzeGraph, bindParams, type Catalog, type Graph } from '../../engine/index.ts'
 import type { Db } from '../db/client.ts'
-import { connections, policies, users } from '../db/schema.ts'
+import { policies, users } from '../db/schema.ts'
 import type { GraphStore } from '../graphs/store.ts'
 import { ROLES, type Role } from '../http/env.ts'
 import { ApiError } from '../http/errors.ts'
@@ -52,7 +52,15 @@ export interface RunActor {
  * it accepts (POST /api/runs, apply, collection steps, schedules, approvals), so no start path skips it.
  */
 export class PolicyService {
-  constructor(private readonly deps: { db: Db; catalog: Catalog; graphs: GraphStore }) {}
+  constructor(
+    private readonly deps: {
+      db: Db
+      catalog: Catalog
+      graphs: GraphStore
+      /** A stored connection exactly as runs resolve it (settings and secrets included), by name. */
+      resolveConnection: (name: string) => Record<string, unknown> | undefined
+    },
+  ) {}
 
   list(): PolicyView[] {
     return ROLES.map((role) => this.get(role))
@@ -165,15 +173,10 @@ export class PolicyService {
     )
   }
 
+  /** The driver a run would use: the resolved connection's, where settings and secrets may override the column. */
   private connectionDriver(name: string): string | undefined {
-    const row = this.deps.db
-      .select({ driver: connections.driver, settings: connections.settings })
-      .from(connections)
-      .where(and(eq(connections.name, name), eq(connections.kind, 'sql')))
-      .get()
-    if (row === undefined) return undefined
-    const settings = JSON.parse(row.settings) as { driver?: unknown }
-    return row.driver ?? (typeof settings.driver === 'string' ? settings.driver : undefined)
+    const driver = this.deps.resolveConnection(name)?.driver
+    return typeof driver === 'string' ? driver : undefined
   }
 
   private username(id: string | null): string | null {

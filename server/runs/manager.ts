@@ -120,6 +120,9 @@ interface Active {
   planDocument: PlanDocument | undefined
   /** What a plan or apply run stores per sync node when it ends. */
   plans: StoredPlan[]
+  /** Who the run is checked as; checked again when it leaves the queue. */
+  userId: string | undefined
+  ownerId: string | undefined
 }
 
 /**
@@ -194,6 +197,7 @@ export class RunManager {
       params,
       graphId: input.graphId ?? null,
       userId: input.userId,
+      ownerId: input.ownerId,
       mode,
       graphHash: null,
       planRunId: null,
@@ -261,6 +265,7 @@ export class RunManager {
       params,
       graphId: row.graphId,
       userId,
+      ownerId: undefined,
       mode: 'apply',
       graphHash: row.graphHash,
       planRunId,
@@ -353,6 +358,7 @@ export class RunManager {
     params: Record<string, unknown>
     graphId: string | null
     userId: string | undefined
+    ownerId: string | undefined
     mode: RunMode
     graphHash: string | null
     planRunId: string | null
@@ -394,6 +400,8 @@ export class RunManager {
       planRunId: input.planRunId,
       planDocument: input.planDocument,
       plans: [],
+      userId: input.userId,
+      ownerId: input.ownerId,
     })
     this.queue.push(id)
     this.pump()
@@ -551,6 +559,15 @@ export class RunManager {
     const cap = this.options.rejectedPerNode ?? 1000
     let summary: RunSummary | undefined
     try {
+      // Checked again as it starts: the policy or a stored connection may have changed while it waited.
+      this.authorize({
+        graph: run.graph,
+        params: run.params,
+        graphId: run.graphId,
+        mode: run.mode,
+        userId: run.userId,
+        ownerId: run.ownerId,
+      })
       if (run.mode !== 'run') {
         summary = run.mode === 'plan' ? await this.executePlan(run) : await this.executeApply(run)
       } else

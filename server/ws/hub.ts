@@ -43,9 +43,15 @@ class Outgoing {
   }
 }
 
+/** How often a client with messages flowing has its session and subscriptions checked again (ms). */
+const RECHECK_MS = 1000
+
 interface Client {
   socket: HubSocket
   canView: (runId: string) => boolean
+  signedIn: () => boolean
+  /** When the session and subscriptions were last checked. */
+  checkedAt: number
   runs: Set<string>
   /** Latest progress per run: a client that cannot keep up sees fewer, never older, updates. */
   progress: Map<string, Outgoing>
@@ -95,14 +101,20 @@ export class RunHub {
   }
 
   /** Register a socket; call the returned handlers on each message and on close. */
-  /** `canView` decides which runs this client may subscribe to (a refused one answers like an unknown run). */
+  /**
+   * `canView` decides which runs this client may subscribe to (a refused one answers like an unknown
+   * run); while messages flow, both are asked again every second: a subscription the user may no longer
+   * view ends, and a socket whose session ended (sign-out, user disabled or deleted) is closed.
+   */
   connect(
     socket: HubSocket,
-    access: { canView?: (runId: string) => boolean } = {},
+    access: { canView?: (runId: string) => boolean; signedIn?: () => boolean } = {},
   ): { message(text: string): void; close(): void } {
     const client: Client = {
       socket,
       canView: access.canView ?? (() => true),
+      signedIn: access.signedIn ?? (() => true),
+      checkedAt: Date.now(),
       runs: new Set(),
       progress: new Map(),
       logs: [],
@@ -213,8 +225,9 @@ export class RunHub {
   /** Send what is held for the client, unless its socket is backed up; drop it when far behind. */
   private flush(client: Client): void {
     if (client.closed) return
-    const buffered = client.socket.bufferedAmount
     const now = Date.now()
+    if (now - client.checkedAt >= RECHECK_MS && !this.recheck(client, now)) return
+    const buffered = client.socket.bufferedAmount
     if (buffered > this.stats.maxBufferedBytes) this.stats.maxBufferedBytes = buffered
     if (buffered > this.options.softBufferBytes) client.stalledSince ??= now
     else client.stalledSince = undefined
@@ -252,6 +265,26 @@ export class RunHub {
       if (full()) return
       client.socket.send(client.finished.shift()!.json)
     }
+  }
+
+  /** False when the client's session ended (the socket is closed); drops runs it may no longer view. */
+  private recheck(client: Client, now: number): boolean {
+    client.checkedAt = now
+    if (!client.signedIn()) {
+      client.closed = true
+      this.clients.delete(client)
+      client.socket.close(1008, 'the session ended')
+      return false
+    }
+    for (const runId of new Set([...client.runs, ...client.progress.keys()])) {
+      if (client.canView(runId)) continue
+      client.runs.delete(runId)
+      client.progress.delete(runId)
+      client.logs = client.logs.filter((m) => m.message.runId !== runId)
+      client.finished = client.finished.filter((m) => m.message.runId !== runId)
+      this.sendNow(client, { type: 'error', runId, message: `no run with id "${runId}"` })
+    }
+    return true
   }
 
   private sendNow(client: Client, message: ServerMessage): void {

@@ -1,9 +1,9 @@
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import type { WebSocket } from 'ws'
-import { eq } from 'drizzle-orm'
+import { getCookie } from 'hono/cookie'
 import { canViewRun } from '../auth/guards.ts'
-import { users } from '../db/schema.ts'
+import { findSessionUser, SESSION_COOKIE } from '../auth/sessions.ts'
 import type { Db } from '../db/client.ts'
 import type { AppEnv } from '../http/env.ts'
 import type { RunHub } from './hub.ts'
@@ -14,16 +14,15 @@ import type { RunHub } from './hub.ts'
  */
 export function wsHandler(upgradeWebSocket: UpgradeWebSocket<WebSocket>, hub: RunHub, db: Db) {
   return upgradeWebSocket((c: Context<AppEnv>) => {
-    const { id } = c.get('user')
-    // The user as they are now: a role change applies at once, a disabled or deleted user sees nothing.
+    // The session as it is now: a role change applies at once; sign-out, a disabled or deleted user,
+    // or a password reset ends it, and the hub then closes the socket.
+    const token = getCookie(c, SESSION_COOKIE) ?? ''
+    const current = () => findSessionUser(db, token)
     const canView = (runId: string) => {
-      const user = db
-        .select({ id: users.id, username: users.username, role: users.role, disabled: users.disabled })
-        .from(users)
-        .where(eq(users.id, id))
-        .get()
-      return user !== undefined && !user.disabled && canViewRun(db, user, runId)
+      const user = current()
+      return user !== undefined && canViewRun(db, user, runId)
     }
+    const signedIn = () => current() !== undefined
     let handlers: ReturnType<RunHub['connect']> | undefined
     return {
       onOpen: (_event, ws) => {
@@ -37,7 +36,7 @@ export function wsHandler(upgradeWebSocket: UpgradeWebSocket<WebSocket>, hub: Ru
             close: (code, reason) => raw.close(code, reason),
             terminate: () => raw.terminate(),
           },
-          { canView },
+          { canView, signedIn },
         )
       },
       onMessage: (event) => handlers?.message(typeof event.data === 'string' ? event.data : ''),

@@ -204,6 +204,15 @@ export const mariadbDestination = sqlDestination({
   createTable: (table) =>
     `CREATE TABLE ${table} (id VARCHAR(64) PRIMARY KEY, name TEXT NOT NULL, note TEXT, extra TEXT, n INTEGER) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
 })
+
+/** MariaDB with a unique index besides the key, where upsert matches on the key alone (no ON DUPLICATE KEY). */
+export const mariadbUniqueDestination = sqlDestination({
+  name: 'MariaDB, a second unique index (sql.write upsert by key alone, driver mysql)',
+  missing: async () => (await testDatabase('mariadb')).missing,
+  start: sqlServer('mariadb'),
+  createTable: (table) =>
+    `CREATE TABLE ${table} (id VARCHAR(64) PRIMARY KEY, name VARCHAR(200) NOT NULL, note TEXT, extra TEXT, n INTEGER, UNIQUE KEY name_uq (name)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+})
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 const SUFFIX = 'dc=example,dc=com'
@@ -299,5 +308,6 @@ export const destinations: Destination[] = [
   sqliteDestination,
   postgresDestination,
   mariadbDestination,
+  mariadbUniqueDestination,
   ldapDestination,
 ]

@@ -9,7 +9,14 @@ import {
   mssqlParam,
   mssqlTypeText,
 } from '../../nodes/sql/mssql.ts'
-import { classifyMysql, mysqlDialect, mysqlParam, mysqlUpsert } from '../../nodes/sql/mysql.ts'
+import {
+  classifyMysql,
+  mysqlDialect,
+  mysqlExistingKeys,
+  mysqlParam,
+  mysqlUpdateFrom,
+  mysqlUpsert,
+} from '../../nodes/sql/mysql.ts'
 import { classifyOracle, NLS_ISO, oracleDialect, oracleMerge, oracleParam } from '../../nodes/sql/oracle.ts'
 import {
   classifyPostgres,
@@ -57,6 +64,42 @@ describe('generated SQL', () => {
     expect(mysqlUpsert(spec, 2).sql).toMatchInlineSnapshot(
       `"INSERT INTO \`people\` (\`id\`, \`name\`, \`dept\`) VALUES (?, ?, ?), (?, ?, ?) ON DUPLICATE KEY UPDATE \`name\` = VALUES(\`name\`), \`dept\` = VALUES(\`dept\`)"`,
     )
+  })
+  it('MySQL / MariaDB with another unique index: SELECT, UPDATE and INSERT matching on the key alone', () => {
+    expect(mysqlExistingKeys(spec, 2)).toMatchInlineSnapshot(
+      `"SELECT v.i, t.\`id\` AS t0 FROM (SELECT 0 AS i, ? AS k0 UNION ALL SELECT 1, ?) AS v JOIN \`people\` AS t ON t.\`id\` = v.k0"`,
+    )
+    expect(mysqlUpdateFrom(spec, 2)).toMatchInlineSnapshot(
+      `"UPDATE \`people\` AS t JOIN (SELECT ? AS k0, ? AS c0, ? AS c1 UNION ALL SELECT ?, ?, ?) AS v ON t.\`id\` = v.k0 SET t.\`name\` = v.c0, t.\`dept\` = v.c1"`,
+    )
+    expect(mysqlDialect.writeStatements({ ...spec, otherUniqueKeys: true })).toMatchInlineSnapshot(`
+      [
+        {
+          "columns": [
+            "name",
+            "dept",
+            "id",
+          ],
+          "sql": "UPDATE \`people\` SET \`name\` = ?, \`dept\` = ? WHERE \`id\` = ?",
+        },
+        {
+          "columns": [
+            "id",
+            "name",
+            "dept",
+            "id",
+          ],
+          "sql": "INSERT INTO \`people\` (\`id\`, \`name\`, \`dept\`) SELECT ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM \`people\` WHERE \`id\` = ?)",
+        },
+      ]
+    `)
+    expect(
+      mysqlDialect.writeStatements({ ...spec, columns: ['id'], otherUniqueKeys: true }).map((s) => s.sql),
+    ).toMatchInlineSnapshot(`
+      [
+        "INSERT INTO \`people\` (\`id\`) SELECT ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM \`people\` WHERE \`id\` = ?)",
+      ]
+    `)
   })
   it('SQL Server: MERGE WITH (HOLDLOCK) from a VALUES list', () => {
     expect(mssqlMerge(spec, 2).sql).toMatchInlineSnapshot(

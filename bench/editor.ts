@@ -2,7 +2,8 @@
  * Editor speed (issue 4, point 9): a 300-node graph opens and is interactive in under 1.5 s in
  * headless Chromium, and live counters during a run keep the canvas responsive.
  *
- *   node --import tsx bench/editor.ts [--chains 75] [--rows 3000] [--rounds 5]   (npm run bench:editor)
+ *   node --import tsx bench/editor.ts [--chains 75] [--rows 3000] [--rounds 5] [--live-seconds 8]
+ *   (npm run bench:editor)
  *
  * A real server (temp DATA_DIR) serves the production build of the editor; Debian's Chromium
  * (/usr/bin/chromium) loads it at 1920×1080. The graph is `chains` × (csv.read → filter → map →
@@ -12,8 +13,10 @@
  * navigation start to every node drawn and measured, then to the inspector showing a node clicked
  * right after (the click waits for the main thread, so this is when the canvas answers input), and
  * the renderer main thread's CPU time over that span, from a Chromium trace.
- * Live: during a run, the gaps between animation frames, long tasks, how often the counters on the
- * canvas change per second, and click → inspector latency for clicks every 300 ms.
+ * Live, simulated: a 10 Hz progress stream on every node and edge sent by the benchmark itself
+ * (see syntheticLive), at fit view and zoomed in, while nodes are dragged and clicked.
+ * Live, real: during a run, the gaps between animation frames, long tasks, how often the counters on
+ * the canvas change per second, and click → inspector latency for clicks every 300 ms.
  */
 import { cpus, loadavg } from 'node:os'
 import type { Page } from 'playwright-core'
@@ -26,6 +29,7 @@ const arg = (name: string, fallback: number) => {
 const CHAINS = arg('chains', 75)
 const ROWS = arg('rows', 3000)
 const ROUNDS = arg('rounds', 5)
+const LIVE_SECONDS = arg('live-seconds', 8)
 const OPEN_BUDGET_MS = 1500
 const NODES = CHAINS * 4
 
@@ -86,7 +90,7 @@ const ms = (n: number) => `${Math.round(n)} ms`
  */
 const probe = `
 (() => {
-  const bench = { frames: [], longTasks: [], counterFrames: [], input: [] }
+  const bench = { frames: [], longTasks: [], counterFrames: [], input: [], moves: [], nodeMoves: [] }
   window.__bench = bench
   const tick = (t) => { bench.frames.push(t); requestAnimationFrame(tick) }
   requestAnimationFrame(tick)
@@ -94,6 +98,14 @@ const probe = `
     for (const e of list.getEntries()) bench.longTasks.push({ start: e.startTime, duration: e.duration })
   }).observe({ type: 'longtask', buffered: true })
   addEventListener('pointerdown', (e) => bench.input.push(e.timeStamp), true)
+  addEventListener('pointermove', (e) => { if (e.buttons) bench.moves.push(e.timeStamp) }, true)
+  new MutationObserver((records) => {
+    for (const r of records)
+      if (r.target.classList && r.target.classList.contains('dragging')) {
+        bench.nodeMoves.push(performance.now())
+        return
+      }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['style'] })
   let pending = false
   new MutationObserver((records) => {
     if (pending) return
@@ -113,6 +125,9 @@ interface Bench {
   longTasks: { start: number; duration: number }[]
   counterFrames: number[]
   input: number[]
+  /** Pointer moves with a button held (a drag), and when a dragged node's position changed in the DOM. */
+  moves: number[]
+  nodeMoves: number[]
 }
 
 const readBench = (page: Page) => page.evaluate(() => (window as unknown as { __bench: Bench }).__bench)
@@ -143,6 +158,22 @@ interface TraceEvent {
   tdur?: number
   tid: number
   args?: { name?: string }
+}
+
+/**
+ * CPU time of the busiest renderer main thread over a whole trace: the traced page's (the benchmark's
+ * other page sits idle in its own renderer meanwhile).
+ */
+function threadCpu(trace: Buffer): number {
+  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents
+  const mains = new Set(
+    events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => e.tid),
+  )
+  const cpu = new Map<number, number>()
+  for (const e of events)
+    if (e.ph === 'X' && e.name === 'RunTask' && mains.has(e.tid))
+      cpu.set(e.tid, (cpu.get(e.tid) ?? 0) + (e.tdur ?? 0) / 1000)
+  return cpu.size ? Math.max(...cpu.values()) : NaN
 }
 
 /** CPU time the page's main thread spent in tasks from navigation start to `untilMs`. */
@@ -194,6 +225,168 @@ async function openOnce(page: Page, url: string, round: number, trace: boolean) 
   }
 }
 
+/**
+ * A simulated 10 Hz progress stream: the page's run socket and its start-run request are answered by
+ * the benchmark (playwright routes), so the page sees a run whose counters on every node and edge
+ * change every 100 ms and the machine runs nothing else for it. Meanwhile a node is dragged; each
+ * pointer move's latency is from the browser's event timestamp to the dragged node's position
+ * changing in the DOM. With `zoom`, the canvas is first zoomed in (wheel over the top-left node) to
+ * at least that zoom, where counters are drawn as numbers; at fit view (zoom ≈ 0.25) they are not.
+ */
+async function syntheticLive(page: Page, url: string, graph: ReturnType<typeof benchGraph>, zoom?: number) {
+  const runId = 'bench-synthetic'
+  const ids = graph.nodes as { id: string; type: string }[]
+  const links = graph.edges as { from: string; to: string }[]
+  let timer: ReturnType<typeof setInterval> | undefined
+  let ticks = 0
+  const snapshot = (tick: number, status: 'running' | 'succeeded') => ({
+    runId,
+    status,
+    elapsedMs: tick * 100,
+    nodes: Object.fromEntries(
+      ids.map((n) => [
+        n.id,
+        {
+          type: n.type,
+          status,
+          rowsIn: tick * 37,
+          rowsOut: tick * 31,
+          rowsRejected: 0,
+          errors: 0,
+          batches: tick,
+          busyMs: tick * 10,
+          rowsPerSec: 370 + (tick % 7),
+        },
+      ]),
+    ),
+    edges: links.map((e) => ({
+      from: e.from,
+      fromPort: 'out',
+      to: e.to,
+      toPort: 'in',
+      rows: tick * 31,
+      batches: tick,
+      queueDepth: tick % 3,
+    })),
+  })
+  await page.route('**/api/runs', (route) =>
+    route.request().method() === 'POST'
+      ? route.fulfill({ status: 201, contentType: 'application/json', body: JSON.stringify({ id: runId }) })
+      : route.fallback(),
+  )
+  await page.routeWebSocket('**/api/ws', (ws) => {
+    ws.onMessage((text) => {
+      const message = JSON.parse(String(text)) as { type: string; runId: string }
+      if (message.type !== 'subscribe' || message.runId !== runId || timer) return
+      const now = new Date().toISOString()
+      ws.send(
+        JSON.stringify({
+          type: 'snapshot',
+          runId,
+          run: {
+            id: runId,
+            graphId: null,
+            graphName: graph.name,
+            status: 'running',
+            createdAt: now,
+            startedAt: now,
+            finishedAt: null,
+            durationMs: null,
+            nodes: {},
+            edges: [],
+            errors: [],
+          },
+        }),
+      )
+      timer = setInterval(() => {
+        ticks++
+        ws.send(JSON.stringify({ type: 'progress', runId, snapshot: snapshot(ticks, 'running') }))
+      }, 100)
+    })
+  })
+  await page.goto('about:blank')
+  await page.goto(url)
+  await page.locator(`[data-testid="node-write_${CHAINS - 1}"]`).waitFor()
+  const scale = () =>
+    page.evaluate(() => {
+      const t = getComputedStyle(document.querySelector('.react-flow__viewport')!).transform
+      return new DOMMatrix(t).a
+    })
+  if (zoom !== undefined) {
+    // The point under the pointer stays put: zoom at the top-left node, the rest spreads right and down.
+    const first = (await page.locator('[data-testid="node-read_0"]').boundingBox())!
+    await page.mouse.move(first.x + 10, first.y + 10)
+    for (let k = 0; k < 40 && (await scale()) < zoom; k++) {
+      await page.mouse.wheel(0, -100)
+      await page.waitForTimeout(50)
+    }
+  }
+  const zoomUsed = await scale()
+  await page
+    .context()
+    .browser()!
+    .startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] })
+  const traceStart = await page.evaluate(() => performance.now())
+  await page.getByRole('button', { name: 'Run graph' }).click()
+  await page
+    .locator(`[data-testid="node-keep_0"].has-stats`)
+    .waitFor()
+    .catch(async (e: unknown) => {
+      await page.screenshot({ path: '/tmp/bench-live-fail.png' })
+      throw e
+    })
+  const streamStart = await page.evaluate(() => performance.now())
+  const clicks: number[] = []
+  const until = Date.now() + LIVE_SECONDS * 1000
+  let round = 0
+  while (Date.now() < until) {
+    // Drag a node in the top row (the run drawer covers the lower part) 10 steps out and 10 back.
+    const head = page.locator(`[data-testid="node-keep_${round % 3}"] .sg-node-head`)
+    const box = await head.boundingBox()
+    if (!box) throw new Error('node not on screen')
+    const x = box.x + 20
+    const y = box.y + box.height / 2
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    for (let k = 1; k <= 20; k++) {
+      const d = k <= 10 ? k : 20 - k
+      await page.mouse.move(x + d * 4, y + d * 2)
+    }
+    await page.mouse.up()
+    const { inputAt, shownAt } = await clickNode(page, `shape_${round % 3}`)
+    clicks.push(shownAt - inputAt)
+    round++
+  }
+  const end = await page.evaluate(() => performance.now())
+  clearInterval(timer)
+  const cpu = threadCpu(await page.context().browser()!.stopTracing())
+  const b = await readBench(page)
+  const frames = b.frames.filter((t) => t >= streamStart && t <= end)
+  const gaps = frames.slice(1).map((t, k) => t - frames[k]!)
+  const longTasks = b.longTasks.filter((t) => t.start >= streamStart && t.start <= end).map((t) => t.duration)
+  const cf = b.counterFrames.filter((t) => t >= streamStart && t <= end)
+  const moves = b.moves.filter((t) => t >= streamStart && t <= end)
+  const latencies = moves
+    .map((t) => (b.nodeMoves.find((m) => m >= t) ?? NaN) - t)
+    .filter((d) => Number.isFinite(d))
+  const seconds = (end - streamStart) / 1000
+  const counters = await page.locator('[data-stat="out"]').count()
+  return {
+    zoom: zoomUsed,
+    counters,
+    cpu,
+    traced: (end - traceStart) / 1000,
+    seconds,
+    ticks,
+    gaps,
+    longTasks,
+    counterFrames: cf.length,
+    latencies,
+    clicks,
+    moves: moves.length,
+  }
+}
+
 const e2e = await startE2E({ 'people.csv': peopleCsv() })
 try {
   const { page, errors } = await openPage(e2e)
@@ -216,6 +409,14 @@ try {
   await openOnce(page, url, 0, false)
   const opens = []
   for (let round = 1; round <= ROUNDS; round++) opens.push(await openOnce(page, url, round, true))
+
+  const lives = []
+  for (const zoom of [undefined, 0.5]) {
+    const livePage = await page.context().newPage()
+    await livePage.addInitScript(probe)
+    lives.push(await syntheticLive(livePage, url, graph, zoom))
+    await livePage.close()
+  }
 
   // Live updates: run the graph and use the canvas while its counters move.
   const runStart = await page.evaluate(() => performance.now())
@@ -268,6 +469,26 @@ try {
   console.log(
     `median: drawn ${ms(median(opens.map((o) => o.drawnAt)))}, click answered ${ms(median(interactive))}, main-thread CPU ${ms(median(opens.map((o) => o.cpu)))} (budget ${OPEN_BUDGET_MS} ms)`,
   )
+  for (const live of lives) {
+    console.log(
+      `\nSimulated 10 Hz progress on all ${NODES} nodes and ${graph.edges.length} edges at zoom ${live.zoom.toFixed(2)} (${live.counters} nodes drawing counters), ${live.seconds.toFixed(1)} s, ${live.ticks} messages, dragging nodes meanwhile:`,
+    )
+    console.log(
+      `frame gaps: median ${ms(median(live.gaps))}, p95 ${ms(pct(live.gaps, 95))}, max ${ms(Math.max(0, ...live.gaps))} over ${live.gaps.length} frames`,
+    )
+    console.log(
+      `main-thread CPU: ${ms(live.cpu)} in ${live.traced.toFixed(1)} s (${((live.cpu / (live.traced * 1000)) * 100).toFixed(0)}% of one core); long tasks: ${live.longTasks.length}, longest ${ms(Math.max(0, ...live.longTasks))}, total ${ms(live.longTasks.reduce((a, c) => a + c, 0))}`,
+    )
+    console.log(
+      `counter updates drawn: ${live.counterFrames} frames (${(live.counterFrames / live.seconds).toFixed(1)} per second)`,
+    )
+    console.log(
+      `drag: ${live.moves} pointer moves, move → node moved median ${ms(median(live.latencies))}, p95 ${ms(pct(live.latencies, 95))}, max ${ms(Math.max(0, ...live.latencies))}`,
+    )
+    console.log(
+      `click → inspector: ${live.clicks.length} clicks, median ${ms(median(live.clicks))}, p95 ${ms(pct(live.clicks, 95))}`,
+    )
+  }
   console.log(
     `\nLive run: ${status}, ${((runEnd - runStart) / 1000).toFixed(1)} s on the page${runErrors ? ` (${runErrors})` : ''}`,
   )

@@ -344,6 +344,14 @@ export function HistoryPanel({
                 <span className="grow">{formatDate(r.startedAt ?? r.createdAt)}</span>
                 <span className="faint">{formatDuration(r.durationMs)}</span>
               </button>
+              <a
+                className="btn btn-ghost btn-icon btn-sm"
+                href={`#/runs/${encodeURIComponent(r.id)}`}
+                aria-label={`Open the page of run ${r.id.slice(0, 8)}`}
+                title="Open the run page"
+              >
+                <Icon name="link" size={12} />
+              </a>
             </li>
           ))}
         </ul>
@@ -359,6 +367,9 @@ export function HistoryPanel({
               <button className="btn btn-sm" onClick={() => onShowOnCanvas(selected)}>
                 Show counts on canvas
               </button>
+              <a className="btn btn-sm" href={`#/runs/${encodeURIComponent(selected.id)}`}>
+                Open run page
+              </a>
             </div>
             <ErrorList errors={selected.errors} onFocusNode={onFocusNode} />
             <StatsTable

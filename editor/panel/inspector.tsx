@@ -5,6 +5,7 @@ import { upstreamColumns, useEditor } from '../store/editor-store.ts'
 import type { OnRowError, SgNode } from '../store/graph-model.ts'
 import { categoryIcon, Icon } from '../ui/icons.tsx'
 import { notify } from '../ui/toasts.tsx'
+import { ConnectSection } from './connect-section.tsx'
 import { SchemaForm, type FormContext } from './schema-form.tsx'
 
 const emptyIssues: Issue[] = []
@@ -202,6 +203,8 @@ function NodeInspectorBody({
           </label>
         )}
       </section>
+
+      <ConnectSection nodeId={node.id} />
 
       <section className="inspector-section" aria-label="Configuration">
         <h3 className="section-title">Configuration</h3>

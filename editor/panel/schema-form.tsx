@@ -1,10 +1,12 @@
-import { createContext, memo, useContext, useId, useState, type ReactNode } from 'react'
+import { createContext, lazy, memo, Suspense, useContext, useId, useState, type ReactNode } from 'react'
 import type { Connection, FileInfo, Issue, JsonSchema } from '../api/types.ts'
 import { Icon } from '../ui/icons.tsx'
-import { JsonataEditor } from './jsonata-editor.tsx'
-import { JsonataLive } from './jsonata-live.tsx'
 import { fieldKind, fieldMessage, fieldTitle, isParamRef, pathString, resolveSchema } from './schema.ts'
 import { useUpstreamSample } from './upstream.ts'
+
+// CodeMirror and the JSONata interpreter load with the first expression field shown, not with the app.
+const JsonataEditor = lazy(() => import('./jsonata-editor.tsx').then((m) => ({ default: m.JsonataEditor })))
+const JsonataLive = lazy(() => import('./jsonata-live.tsx').then((m) => ({ default: m.JsonataLive })))
 
 /** What every field of a node's form may need: its issues, upstream columns, files and connections. */
 export interface FormContext {
@@ -210,7 +212,9 @@ function SchemaField(props: FieldProps) {
             onChange={(e) => props.onChange(e.target.value === '' ? undefined : JSON.parse(e.target.value))}
           >
             {(value === undefined || !props.required) && (
-              <option value="">{schema.default === undefined ? '— choose —' : ''}</option>
+              <option value="">
+                {schema.default === undefined ? '— choose —' : `Default (${String(schema.default)})`}
+              </option>
             )}
             {options.map((o) => (
               <option key={JSON.stringify(o)} value={JSON.stringify(o)}>
@@ -396,23 +400,25 @@ function CodeField(props: FieldProps & { id: string; label: string; invalid: boo
       schema={props.schema}
       path={props.path}
     >
-      <JsonataEditor
-        id={props.id}
-        label={props.label}
-        value={value}
-        fields={fields}
-        invalid={props.invalid}
-        required={props.required}
-        placeholder={
-          mode === 'filter'
-            ? 'e.g. status = "active"'
-            : mode === 'map'
-              ? 'e.g. { "uid": $lowercase(login) }'
-              : ''
-        }
-        describedBy={`${props.id}-help`}
-        onChange={(v) => props.onChange(v === '' ? undefined : v)}
-      />
+      <Suspense fallback={<div className="input mono jsonata-loading">{value || ' '}</div>}>
+        <JsonataEditor
+          id={props.id}
+          label={props.label}
+          value={value}
+          fields={fields}
+          invalid={props.invalid}
+          required={props.required}
+          placeholder={
+            mode === 'filter'
+              ? 'e.g. status = "active"'
+              : mode === 'map'
+                ? 'e.g. { "uid": $lowercase(login) }'
+                : ''
+          }
+          describedBy={`${props.id}-help`}
+          onChange={(v) => props.onChange(v === '' ? undefined : v)}
+        />
+      </Suspense>
       {fields.length > 0 && (
         <div className="field-help">
           Fields:{' '}
@@ -423,7 +429,9 @@ function CodeField(props: FieldProps & { id: string; label: string; invalid: boo
           {fields.length > 12 ? ` +${fields.length - 12}` : ''} · <kbd>Ctrl</kbd>+<kbd>Space</kbd> completes
         </div>
       )}
-      <JsonataLive expression={value} sample={sample} mode={mode} />
+      <Suspense fallback={null}>
+        <JsonataLive expression={value} sample={sample} mode={mode} />
+      </Suspense>
       <ExpressionPath compiled={value === '' ? undefined : form.compiledAt?.(pathString(props.path))} />
     </FieldShell>
   )

@@ -1,6 +1,7 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ApiError, api, errorText } from '../api/client.ts'
+import { isPending, plansApi } from '../api/plans.ts'
 import type { NodeTypeInfo, RunDetail, StoredGraph } from '../api/types.ts'
 import { parseClipboard, readStoredClipboard, writeClipboard } from '../canvas/clipboard.ts'
 import { Canvas } from '../canvas/canvas.tsx'
@@ -16,15 +17,18 @@ import {
   RunPanel,
   StatusBadge,
 } from '../panel/bottom-panels.tsx'
+import { CONNECT_TO_ID } from '../panel/connect-section.tsx'
 import { GraphInspector, NodeInspector } from '../panel/inspector.tsx'
 import { currentDocument, useEditor } from '../store/editor-store.ts'
 import type { SgEdge, SgNode } from '../store/graph-model.ts'
 import { followRun } from '../store/run-controller.ts'
 import { useRun } from '../store/run-store.ts'
+import { lacks, useCan } from '../lib/permissions.ts'
 import { Dialog } from '../ui/dialog.tsx'
 import { Icon } from '../ui/icons.tsx'
 import { notify } from '../ui/toasts.tsx'
 import { SaveTemplateDialog } from './template-dialogs.tsx'
+import { GraphJobDialog, type GraphJobAction } from './ops/graph-jobs.tsx'
 
 let catalogCache: Promise<NodeTypeInfo[]> | undefined
 /** The node catalog, fetched once per page load. */
@@ -112,12 +116,16 @@ function Workspace() {
     return found
   })
   const runStatus = useRun((s) => s.status)
+  const canRun = useCan('run')
+  const canEdit = useCan('edit')
+  const canCreate = useCan('create')
   const runId = useRun((s) => s.runId)
   const running = runStatus === 'running' || runStatus === 'queued'
   const [drawer, setDrawer] = useState<DrawerTab | null>(null)
   const [saving, setSaving] = useState(false)
   const [conflict, setConflict] = useState<string | null>(null)
   const [templateOpen, setTemplateOpen] = useState(false)
+  const [jobAction, setJobAction] = useState<GraphJobAction | null>(null)
   const [shortcutsOpen, setShortcutsOpen] = useState(false)
   const [historyKey, setHistoryKey] = useState(0)
   const addCount = useRef(0)
@@ -224,6 +232,21 @@ function Workspace() {
     if (runId) api.cancelRun(runId).catch((e) => notify.error(e))
   }, [runId])
 
+  // Plan: compute what the sync nodes would change, writing nothing, and review it on the run page.
+  const hasSync = useEditor((s) => s.nodes.some((n) => s.catalog[n.data.type]?.category === 'sync'))
+  const plan = useCallback(async () => {
+    const s = useEditor.getState()
+    if (s.dirty && !(await save())) return
+    try {
+      const reply = await plansApi.startPlan(graphId)
+      if (isPending(reply)) notify.info('This graph needs approval: the request waits for an approver')
+      if ('id' in reply && reply.id) navigate(`/runs/${reply.id}`)
+      else navigate('/approvals')
+    } catch (e) {
+      notify.error(e)
+    }
+  }, [graphId, save])
+
   const addNode = useCallback(
     (type: string) => {
       const bounds = document.querySelector('.canvas')?.getBoundingClientRect()
@@ -311,6 +334,10 @@ function Workspace() {
         void flow.fitView({ padding: 0.2, duration: 200, maxZoom: 1 })
       } else if (!mod && key === 'l') {
         void layout()
+      } else if (!mod && key === 'c' && s.nodes.some((n) => n.selected)) {
+        // Connect from the keyboard: the inspector's "Connect to" menu of the selected node.
+        event.preventDefault()
+        document.getElementById(CONNECT_TO_ID)?.focus()
       } else if (!mod && key === 'p') {
         const one = s.nodes.filter((n) => n.selected)
         if (one.length === 1) setDrawer({ tab: 'preview', nodeId: one[0]!.id })
@@ -449,12 +476,53 @@ function Workspace() {
         >
           <Icon name="download" /> Export
         </button>
-        <button className="btn" onClick={() => setTemplateOpen(true)}>
+        <button
+          className="btn"
+          onClick={() => setTemplateOpen(true)}
+          disabled={!canCreate}
+          {...(canCreate ? {} : { title: lacks('create') })}
+        >
           <Icon name="template" /> Save as template
         </button>
-        <button className="btn" onClick={() => void save()} disabled={saving} title="Save (Ctrl+S)">
+        {canRun && (
+          <button
+            className="btn btn-icon"
+            aria-label="Schedule this graph"
+            title="Schedule this graph"
+            onClick={() => setJobAction({ kind: 'schedule', graph: { id: graphId, name } })}
+          >
+            <Icon name="history" />
+          </button>
+        )}
+        {canRun && (
+          <button
+            className="btn btn-icon"
+            aria-label="Notifications of this graph"
+            title="Notifications of this graph"
+            onClick={() => setJobAction({ kind: 'notifications', graph: { id: graphId, name } })}
+          >
+            <Icon name="warning" />
+          </button>
+        )}
+        <button
+          className="btn"
+          onClick={() => void save()}
+          disabled={saving || !canEdit}
+          title={canEdit ? 'Save (Ctrl+S)' : lacks('edit')}
+        >
           {saving ? <span className="spinner" aria-hidden="true" /> : <Icon name="save" />} Save
         </button>
+        {hasSync && (
+          <button
+            className="btn"
+            onClick={() => void plan()}
+            disabled={!canRun}
+            title={canRun ? 'Plan: show what the sync nodes would change, without writing' : lacks('run')}
+            aria-label="Plan graph"
+          >
+            <Icon name="sync" /> Plan
+          </button>
+        )}
         {running ? (
           <button className="btn btn-danger" onClick={cancel} title="Cancel the run" aria-label="Cancel run">
             <Icon name="stop" /> Cancel
@@ -463,7 +531,8 @@ function Workspace() {
           <button
             className="btn btn-primary"
             onClick={() => void run()}
-            title="Run (Ctrl+Enter)"
+            disabled={!canRun}
+            title={canRun ? 'Run (Ctrl+Enter)' : lacks('run')}
             aria-label="Run graph"
           >
             <Icon name="play" /> Run
@@ -611,6 +680,7 @@ function Workspace() {
       </Dialog>
 
       <SaveTemplateDialog open={templateOpen} onClose={() => setTemplateOpen(false)} />
+      {jobAction && <GraphJobDialog action={jobAction} onClose={() => setJobAction(null)} />}
       <ShortcutsDialog open={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />
     </div>
   )
@@ -627,6 +697,7 @@ const shortcuts: [string, string][] = [
   ['L', 'Auto-layout'],
   ['F', 'Fit view'],
   ['P', 'Preview the selected node'],
+  ['C', 'Connect the selected node: choose a port in “Connect to”, then Enter'],
   ['Esc', 'Clear the selection'],
   ['↑ ↓ Enter', 'Move in the palette, add the node'],
 ]

@@ -567,3 +567,38 @@ export function previewBlocker(state: EditorState, nodeId: string): string | und
   }
   return undefined
 }
+
+/** A connection the keyboard "Connect" menu offers: allowed by the same check as drawing an edge. */
+export interface ConnectionCandidate {
+  source: string
+  sourceHandle: string
+  target: string
+  targetHandle: string
+}
+
+/**
+ * Every edge that could be added from (`direction: 'out'`) or into (`'in'`) a node right now: each
+ * pairing of its ports with the other nodes' ports that `connectionProblem` allows, in canvas order.
+ */
+export function connectionCandidates(
+  state: EditorState,
+  nodeId: string,
+  direction: 'in' | 'out',
+): ConnectionCandidate[] {
+  const self = state.nodes.find((n) => n.id === nodeId)
+  if (!self) return []
+  const policyOf = (n: SgNode) => n.data.onRowError ?? state.meta.settings.onRowError ?? 'fail'
+  const out: ConnectionCandidate[] = []
+  for (const other of state.nodes) {
+    if (other.id === nodeId) continue
+    const [from, to] = direction === 'out' ? [self, other] : [other, self]
+    const fromPorts = Object.keys(nodeOutputs(state.catalog[from.data.type], policyOf(from)))
+    const toPorts = Object.keys(state.catalog[to.data.type]?.inputs ?? {})
+    for (const sourceHandle of fromPorts)
+      for (const targetHandle of toPorts) {
+        const candidate = { source: from.id, sourceHandle, target: to.id, targetHandle }
+        if (state.connectionProblem(candidate) === undefined) out.push(candidate)
+      }
+  }
+  return out
+}

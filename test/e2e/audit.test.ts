@@ -27,6 +27,8 @@ interface Audit {
   pipelineId: string
   allTypesId: string
   emptyId: string
+  runId: string
+  collectionId: string
 }
 
 interface Step {
@@ -202,6 +204,47 @@ const steps: Step[] = [
     },
     leave: closeDialog,
   },
+  // The operations screens (issue 8).
+  route('dashboard', '#/dashboard', 'Dashboard'),
+  route('runs list', '#/runs', 'Runs'),
+  {
+    name: 'run detail',
+    visit: async ({ page, url, runId }) => {
+      await page.goto(`${url}/#/runs/${runId}`)
+      await page.getByRole('heading', { name: /^Run / }).first().waitFor()
+      await page.getByText('succeeded').first().waitFor()
+    },
+  },
+  route('change history', '#/history', 'History'),
+  route('collections', '#/collections', 'Collections'),
+  {
+    name: 'new collection dialog',
+    visit: async ({ page }) => {
+      await page.getByRole('button', { name: 'New collection' }).first().click()
+      await page.locator('dialog[open]').waitFor()
+    },
+    leave: closeDialog,
+  },
+  {
+    name: 'collection detail',
+    visit: async ({ page, url, collectionId }) => {
+      await page.goto(`${url}/#/collections/${collectionId}`)
+      await page.getByRole('heading', { name: 'Audit collection' }).waitFor()
+    },
+  },
+  route('schedules', '#/schedules', 'Schedules'),
+  {
+    name: 'new schedule dialog',
+    visit: async ({ page }) => {
+      await page.getByRole('button', { name: 'New schedule' }).first().click()
+      await page.locator('dialog[open]').waitFor()
+    },
+    leave: closeDialog,
+  },
+  route('approvals', '#/approvals', 'Approvals'),
+  route('admin: users', '#/admin/users', 'Users and roles'),
+  route('admin: policies', '#/admin/policies', 'Policies per role'),
+  route('admin: mail', '#/admin/mail', 'Mail server'),
 ]
 
 describeWithService('accessibility and console audit', hasChromium ? undefined : skipReason, () => {
@@ -272,7 +315,20 @@ describeWithService('accessibility and console audit', hasChromium ? undefined :
     const emptyId = (await post('/api/graphs', { graph: { syncgraph: 1, name: 'Audit empty', nodes: [] } }))
       .id
     await post('/api/templates', { name: 'Audit template', graph: pipeline, params: {} })
-    audit = { page, url, pipelineId, allTypesId, emptyId }
+    // A finished run and a collection, so the operations screens show rows rather than empty states.
+    const runId = (await post('/api/runs', { graphId: pipelineId })).id
+    const collectionId = (
+      await post('/api/collections', { name: 'Audit collection', steps: [{ graphId: pipelineId }] })
+    ).id
+    await page.waitForFunction(
+      async (id) => {
+        const r = await fetch(`/api/runs/${id}`)
+        return ((await r.json()) as { status: string }).status === 'succeeded'
+      },
+      runId,
+      { polling: 200, timeout: 60_000 },
+    )
+    audit = { page, url, pipelineId, allTypesId, emptyId, runId, collectionId }
     // Leave the graph list loaded before these existed, so the first step loads the page afresh.
     await page.goto('about:blank')
   }, 180_000)

@@ -220,6 +220,7 @@ export async function createServices(options: ServerOptions): Promise<Services> 
     collections,
     collectionRuns,
     runs,
+    policies,
   })
   const jobs = createJobLauncher({ db, graphs, runs, collections, collectionRuns, approvals })
   const scheduler = new Scheduler({ db, clock, launcher: jobs, log })

@@ -17,6 +17,8 @@ export interface PolicyDocument {
   sources?: { allow: string[] }
   destinations?: { allow: string[] }
   writes?: WriteRule[]
+  /** Runs by the role wait for an approver: of jobs that write, or all of them; expiry in hours (24). */
+  approval?: { for: 'writes' | 'all'; expiresHours?: number }
 }
 
 export type Role = 'admin' | 'designer' | 'operator' | 'viewer'

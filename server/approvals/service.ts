@@ -22,6 +22,7 @@ import type { GraphStore } from '../graphs/store.ts'
 import type { SessionUser } from '../http/env.ts'
 import { ApiError, notFound } from '../http/errors.ts'
 import type { Logger } from '../logger.ts'
+import type { PolicyService } from '../policies/service.ts'
 import type { RunManager } from '../runs/manager.ts'
 import { syncNodesOf } from '../runs/plans.ts'
 import type { Clock } from '../schedules/clock.ts'
@@ -119,6 +120,8 @@ export class ApprovalService {
       collections: CollectionStore
       collectionRuns: CollectionRunner
       runs: RunManager
+      /** Role policies: a role's `approval` setting governs every run its users (or, scheduled, the job's owner) start. */
+      policies?: Pick<PolicyService, 'approvalFor'>
     },
   ) {}
 
@@ -170,9 +173,30 @@ export class ApprovalService {
     if (gone === 0) throw new ApiError(404, 'NOT_FOUND', `The ${kind} "${jobId}" needs no approval`)
   }
 
-  /** A run of this job needs approval: its own rule, or for a collection, a rule on any of its graphs. */
-  requires(kind: JobKind, jobId: string): boolean {
-    return this.governing(kind, jobId).length > 0
+  /**
+   * A run of this job needs approval: its own rule, for a collection a rule on any of its graphs, or the
+   * `approval` setting of the role policy of `userId` (undefined or null: a run nobody started, checked
+   * as the job's owner, as policies are).
+   */
+  requires(kind: JobKind, jobId: string, userId?: string | null): boolean {
+    return this.governing(kind, jobId, userId).length > 0
+  }
+
+  /**
+   * 403 APPROVAL_REQUIRED when the user's role policy requires approval for an unsaved graph document
+   * (`graph`), or for applying the plan of one (no `graph`: a plan writes). An approval request belongs
+   * to a stored job, so such a run cannot wait for an approver: the graph must be saved and run by id.
+   */
+  assertInlineAllowed(userId: string, graph?: unknown): void {
+    const found = this.deps.policies?.approvalFor(userId) ?? null
+    if (found === null) return
+    if (graph !== undefined && found.approval.for === 'writes' && !this.writesDocument(graph)) return
+    throw new ApiError(
+      403,
+      'APPROVAL_REQUIRED',
+      `Runs by the ${found.role} role need approval (its policy), and a graph that is not saved cannot wait for an approver: save it and run it by id, or run it in plan mode`,
+      { role: found.role },
+    )
   }
 
   /** The pending request of a job, if any. */
@@ -210,7 +234,7 @@ export class ApprovalService {
     const jobName = this.jobName(input.kind, input.jobId)
     const existing = this.pending(input.kind, input.jobId)
     if (existing !== undefined) throw pendingError(existing)
-    const rules = this.governing(input.kind, input.jobId)
+    const rules = this.governing(input.kind, input.jobId, input.userId)
     const params = input.params ?? {}
     let planRunId = input.planRunId ?? null
     if (input.kind === 'collection')
@@ -295,6 +319,17 @@ export class ApprovalService {
     const row = this.decidable(id, user)
     if (row.requestedBy === user.id)
       throw new ApiError(403, 'SELF_APPROVAL', 'Nobody approves their own request; ask another approver')
+    // A scheduled request that the owner's role policy made is the owner's own request.
+    if (
+      row.requestedBy === null &&
+      this.ownerOf(row.jobKind, row.jobId) === user.id &&
+      this.policyRule(row.jobKind, row.jobId, null) !== null
+    )
+      throw new ApiError(
+        403,
+        'SELF_APPROVAL',
+        'Runs of your own job need approval by your role’s policy; ask another approver',
+      )
     const userId = row.requestedBy ?? undefined
     const params = JSON.parse(row.params) as Record<string, unknown>
     let runId: string
@@ -374,9 +409,11 @@ export class ApprovalService {
     )
   }
 
-  private governing(kind: JobKind, jobId: string): ApprovalRuleView[] {
+  private governing(kind: JobKind, jobId: string, userId?: string | null): ApprovalRuleView[] {
     const own = this.rule(kind, jobId)
     const rules = own === null ? [] : [own]
+    const byPolicy = this.policyRule(kind, jobId, userId)
+    if (byPolicy !== null) rules.push(byPolicy)
     if (kind === 'collection') {
       try {
         const steps = this.deps.collections.steps(this.deps.collections.row(jobId))
@@ -389,6 +426,60 @@ export class ApprovalService {
       }
     }
     return rules
+  }
+
+  /**
+   * The rule the role policy of the run's user (a run nobody started: the job owner's) sets for the job:
+   * plan review when it has sync nodes, expiry from the policy. The job's own rules are not involved, so
+   * a copy of a graph is governed exactly as the original.
+   */
+  private policyRule(
+    kind: JobKind,
+    jobId: string,
+    userId: string | null | undefined,
+  ): ApprovalRuleView | null {
+    if (this.deps.policies === undefined) return null
+    const actor = userId ?? this.ownerOf(kind, jobId)
+    const found = actor === null ? null : this.deps.policies.approvalFor(actor)
+    if (found === null) return null
+    if (found.approval.for === 'writes' && !this.jobWrites(kind, jobId)) return null
+    const hours = found.approval.expiresHours ?? DEFAULT_EXPIRY_MINUTES / 60
+    return { jobKind: kind, jobId, expiresAfterMinutes: hours * 60, reviewPlan: true }
+  }
+
+  /** Whether the graph, or any graph of the collection, has a destination or sync node. */
+  private jobWrites(kind: JobKind, jobId: string): boolean {
+    try {
+      const graphIds =
+        kind === 'graph'
+          ? [jobId]
+          : [...new Set(this.deps.collections.steps(this.deps.collections.row(jobId)).map((s) => s.graphId))]
+      return graphIds.some((id) => this.writesDocument(this.deps.graphs.get(id).graph))
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return false
+      throw error
+    }
+  }
+
+  private writesDocument(graph: unknown): boolean {
+    const nodes = (graph as { nodes?: unknown } | null)?.nodes
+    if (!Array.isArray(nodes)) return false
+    return nodes.some((n) => {
+      const type = (n as { type?: unknown } | null)?.type
+      const category = typeof type === 'string' ? this.deps.catalog.get(type)?.category : undefined
+      return category === 'destination' || category === 'sync'
+    })
+  }
+
+  private ownerOf(kind: JobKind, jobId: string): string | null {
+    try {
+      return kind === 'graph'
+        ? this.deps.graphs.row(jobId).createdBy
+        : this.deps.collections.row(jobId).createdBy
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null
+      throw error
+    }
   }
 
   private jobName(kind: JobKind, jobId: string): string {

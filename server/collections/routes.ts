@@ -202,7 +202,7 @@ export function collectionRoutes(deps: Deps) {
     .post('/:id/run', (c) => {
       const collectionId = c.req.param('id')
       const userId = c.get('user').id
-      if (deps.approvals?.requires('collection', collectionId)) {
+      if (deps.approvals?.requires('collection', collectionId, userId)) {
         const request = { kind: 'collection', jobId: collectionId, userId, trigger: 'manual' } as const
         return c.json(deps.approvals.request(request), 202)
       }

@@ -62,6 +62,27 @@ export const writeRule = z
   .strict()
 export type WriteRule = z.infer<typeof writeRule>
 
+/**
+ * Runs by users of the role (for schedules: the job's owner) wait for an approver, as if the job had an
+ * approval rule with plan review: `writes` for graphs and collections with a destination or sync node,
+ * `all` for every run. A property of the role, so a copy of a graph is governed as the original.
+ */
+export const approvalPolicy = z
+  .object({
+    for: z
+      .enum(['writes', 'all'])
+      .describe('writes: runs of jobs with a destination or sync node; all: every run'),
+    expiresHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .optional()
+      .describe('A pending request not decided within this time expires and is cancelled (default 24)'),
+  })
+  .strict()
+export type ApprovalPolicy = z.infer<typeof approvalPolicy>
+
 /** A role's policy document; a missing part does not restrict. */
 export const policyDocument = z
   .object({
@@ -74,6 +95,9 @@ export const policyDocument = z
       .describe(
         'When present, every LDAP and SQL write (sql.write, sql.sync, ldap.sync) must match a rule: connector, object type, attributes, actions',
       ),
+    approval: approvalPolicy
+      .optional()
+      .describe('When present, runs by the role wait for an approver (see approval rules)'),
   })
   .strict()
 export type PolicyDocument = z.infer<typeof policyDocument>

@@ -9,6 +9,7 @@ import { ApiError } from '../http/errors.ts'
 import {
   checkPolicy,
   KNOWN_CONNECTORS,
+  type ApprovalPolicy,
   policyDocument,
   type PolicyDocument,
   type Violation,
@@ -155,6 +156,13 @@ export class PolicyService {
       `The graph breaks the ${role} policy: ${violations.map((v) => v.message).join('; ')}`,
       { role, violations },
     )
+  }
+
+  /** The approval setting of a user's role policy, or null when the user's runs need no approval by policy. */
+  approvalFor(userId: string): { role: Role; approval: ApprovalPolicy } | null {
+    const role = this.roleOf(userId)
+    const approval = role === null ? undefined : this.get(role).policy?.approval
+    return role === null || approval === undefined ? null : { role, approval }
   }
 
   private ownerOf(graphId: string | null): string | null {

@@ -73,7 +73,7 @@ export const runDocs: RouteDoc[] = [
     method: 'post',
     path: '/api/runs',
     summary:
-      'Start a run of a graph document or a stored graph; it runs off the request path. 403 POLICY_VIOLATION (details.violations) when the graph breaks the role policy of the user',
+      'Start a run of a graph document or a stored graph; it runs off the request path. 403 POLICY_VIOLATION (details.violations) when the graph breaks the role policy of the user; 202 with a pending approval request when the graph or the user’s role policy requires approval; 403 APPROVAL_REQUIRED for a graph document the role policy requires approval for (save it first)',
     body: startRunBody,
     response: z.union([
       z.object({ id: z.string() }),
@@ -140,7 +140,9 @@ export function runRoutes(manager: RunManager, graphs: GraphStore, approvals?: A
     .post('/', validate('json', startRunBody), (c) => {
       const body = c.req.valid('json')
       const user = c.get('user').id
-      if (!('graph' in body) && approvals?.requires('graph', body.graphId)) {
+      // Inline documents cannot wait for an approver; a role whose policy requires approval saves first.
+      if ('graph' in body && body.mode !== 'plan') approvals?.assertInlineAllowed(user, body.graph)
+      if (!('graph' in body) && approvals?.requires('graph', body.graphId, user)) {
         const request = { kind: 'graph', jobId: body.graphId, userId: user, trigger: 'manual' } as const
         return c.json(approvals.request({ ...request, params: body.params, mode: body.mode }), 202)
       }
@@ -167,10 +169,12 @@ export function runRoutes(manager: RunManager, graphs: GraphStore, approvals?: A
     })
     .post('/:id/apply', (c) => {
       const planRun = manager.get(c.req.param('id'))
+      if (planRun.mode === 'plan' && planRun.graphId === null)
+        approvals?.assertInlineAllowed(c.get('user').id)
       if (
         planRun.mode === 'plan' &&
         planRun.graphId !== null &&
-        approvals?.requires('graph', planRun.graphId)
+        approvals?.requires('graph', planRun.graphId, c.get('user').id)
       ) {
         const request = { kind: 'graph', jobId: planRun.graphId, planRunId: planRun.id } as const
         return c.json(

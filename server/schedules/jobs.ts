@@ -59,7 +59,8 @@ export function createJobLauncher(deps: {
       )
     },
     launch(kind, id, params) {
-      if (deps.approvals?.requires(kind, id))
+      // No user started it: the job owner's role policy decides, as for policy checks.
+      if (deps.approvals?.requires(kind, id, null))
         return deps.approvals.request({ kind, jobId: id, userId: null, trigger: 'schedule', params })
       if (kind === 'collection') {
         const runId = deps.collectionRuns.start({ collectionId: id, trigger: 'schedule' })

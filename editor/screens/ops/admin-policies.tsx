@@ -26,6 +26,10 @@ interface Draft {
   destinations: string[]
   restrictWrites: boolean
   writes: RuleDraft[]
+  /** Approval by policy: off, or which runs need it. */
+  approval: 'off' | 'writes' | 'all'
+  /** Hours a request waits before it expires; empty: 24. */
+  approvalHours: string
 }
 
 const ROLE_HELP: Record<Role, string> = {
@@ -48,6 +52,8 @@ function draftOf(policy: PolicyDocument | null): Draft {
       attributes: w.attributes === '*' ? '*' : w.attributes.join(', '),
       actions: w.actions ?? [...WRITE_ACTIONS],
     })),
+    approval: policy?.approval?.for ?? 'off',
+    approvalHours: policy?.approval?.expiresHours?.toString() ?? '',
   }
 }
 
@@ -74,6 +80,11 @@ function documentOf(draft: Draft): PolicyDocument | string {
         ...(rule.actions.length === WRITE_ACTIONS.length ? {} : { actions: rule.actions }),
       })
     }
+  }
+  if (draft.approval !== 'off') {
+    const hours = draft.approvalHours.trim()
+    if (hours !== '' && !/^\d+$/.test(hours)) return 'Approval: the expiry is a whole number of hours'
+    doc.approval = { for: draft.approval, ...(hours === '' ? {} : { expiresHours: Number(hours) }) }
   }
   return doc
 }
@@ -342,6 +353,37 @@ export function PoliciesAdmin() {
                 </button>
               </div>
             </>
+          )}
+        </fieldset>
+        <fieldset className="sg-fieldset" aria-label="Approval">
+          <legend className="field-label">Approval</legend>
+          <label className="field">
+            <span className="field-label">Runs by this role wait for an approver</span>
+            <select
+              className="select"
+              value={draft.approval}
+              onChange={(e) => update({ approval: e.target.value as Draft['approval'] })}
+            >
+              <option value="off">never (unless the job has an approval rule)</option>
+              <option value="writes">when the graph or collection writes (a destination or sync node)</option>
+              <option value="all">always</option>
+            </select>
+          </label>
+          {draft.approval !== 'off' && (
+            <label className="field">
+              <span className="field-label">A request expires after (hours)</span>
+              <input
+                className="input"
+                inputMode="numeric"
+                value={draft.approvalHours}
+                placeholder="24"
+                onChange={(e) => update({ approvalHours: e.target.value })}
+              />
+              <span className="field-help">
+                Manual and scheduled runs (for schedules: the job owner’s role), copies of graphs included;
+                with a sync node the approver reviews the plan. Nobody approves their own request.
+              </span>
+            </label>
           )}
         </fieldset>
         {formError && (

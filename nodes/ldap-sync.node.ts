@@ -4,6 +4,7 @@ import {
   applyLdapSync,
   ldapSyncConfig,
   ldapSyncDriver,
+  openWritePool,
   planLdapSync,
   readLdapScope,
   thresholdError,
@@ -79,27 +80,36 @@ export const ldapSync = defineNode({
   },
   async *run(ctx) {
     const { config, inputs, nodeId, log } = ctx
-    // Read the scope while the input rows arrive: the two wait on different things.
+    // Read the scope, and open the write connections, while the input rows arrive.
     const scope = readLdapScope({ ...ctx, config })
     scope.catch(() => undefined)
-    const held: Row[] = []
-    for await (const batch of inputs.in!) for (const row of batch) held.push(row)
-    const plan = await planLdapSync({ ...ctx, config, rows: held, scope })
-    if (config.mode === 'plan') {
-      const out = plannedRows(plan, { detail: true })
-      for (let i = 0; i < out.length; i += ctx.settings.batchSize)
-        yield { results: out.slice(i, i + ctx.settings.batchSize) }
-      return
+    const pool = config.mode === 'apply' ? openWritePool({ ...ctx, config }) : undefined
+    pool?.catch(() => undefined)
+    try {
+      const held: Row[] = []
+      for await (const batch of inputs.in!) for (const row of batch) held.push(row)
+      const plan = await planLdapSync({ ...ctx, config, rows: held, scope })
+      if (config.mode === 'plan') {
+        const out = plannedRows(plan, { detail: true })
+        for (let i = 0; i < out.length; i += ctx.settings.batchSize)
+          yield { results: out.slice(i, i + ctx.settings.batchSize) }
+        return
+      }
+      if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
+      const stats = { writes: 0 }
+      let failed = 0
+      const passwords: PasswordRow[] = []
+      const onPassword = (row: PasswordRow) => passwords.push(row)
+      for await (const chunk of applyLdapSync({ ...ctx, config, plan, stats, onPassword, pool })) {
+        failed += chunk.filter((r) => r.outcome === 'failed').length
+        yield passwords.length === 0 ? { results: chunk } : { results: chunk, passwords: passwords.splice(0) }
+      }
+      log.info(`applied: ${stats.writes} write(s), ${failed} failed`)
+    } finally {
+      await pool?.then(
+        (p) => p.close(),
+        () => undefined,
+      )
     }
-    if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
-    const stats = { writes: 0 }
-    let failed = 0
-    const passwords: PasswordRow[] = []
-    const onPassword = (row: PasswordRow) => passwords.push(row)
-    for await (const chunk of applyLdapSync({ ...ctx, config, plan, stats, onPassword })) {
-      failed += chunk.filter((r) => r.outcome === 'failed').length
-      yield passwords.length === 0 ? { results: chunk } : { results: chunk, passwords: passwords.splice(0) }
-    }
-    log.info(`applied: ${stats.writes} write(s), ${failed} failed`)
   },
 })

@@ -14,6 +14,7 @@ import { z } from 'zod'
 import { ConnectorError, errorCode, errorMessage, secret, type SetupContext } from '../../engine/index.ts'
 import { formatDn, parseDn } from './dn.ts'
 import { canSearchRaw, searchRaw } from './paged-search.ts'
+import { RawWriter } from './raw-write.ts'
 import { toFilter } from './filter.ts'
 import { emptySchema, parseAttributeTypes, type DirectorySchema } from './schema.ts'
 import { binaryToText, WELL_KNOWN_BINARY } from './values.ts'
@@ -172,6 +173,7 @@ export class LdapConnection {
   /** Writes sent (add, modify, delete, modifyDN), for tests and run stats. */
   writes = 0
   private schemaPromise: Promise<DirectorySchema> | undefined
+  private raw: RawWriter | undefined
 
   private constructor(
     readonly client: Client,
@@ -373,20 +375,31 @@ export class LdapConnection {
     })
   }
 
-  async add(dn: string, attributes: Record<string, string[] | Buffer[]>): Promise<void> {
+  /**
+   * Send this connection's writes through the lean encoder (`raw-write.ts`), which takes the socket
+   * over until `close`; false (ldapts keeps writing) when the client's internals are not as expected.
+   */
+  leanWrites(): boolean {
+    this.raw ??= RawWriter.borrow(this.client, this.settings.timeoutMs)
+    return this.raw !== undefined
+  }
+
+  add(dn: string, attributes: Record<string, string[] | Buffer[]>): Promise<void> {
     this.writes++
-    await this.client.add(
+    if (this.raw !== undefined) return this.raw.add(dn, attributes)
+    return this.client.add(
       dn,
       Object.entries(attributes).map(([type, values]) => new Attribute({ type, values })),
     )
   }
 
-  async modify(
+  modify(
     dn: string,
     changes: readonly { op: 'add' | 'delete' | 'replace'; attribute: string; values: string[] }[],
   ): Promise<void> {
     this.writes++
-    await this.client.modify(
+    if (this.raw !== undefined) return this.raw.modify(dn, changes)
+    return this.client.modify(
       dn,
       changes.map(
         (c) =>
@@ -398,23 +411,25 @@ export class LdapConnection {
     )
   }
 
-  async del(dn: string): Promise<void> {
+  del(dn: string): Promise<void> {
     this.writes++
-    await this.client.del(dn)
+    if (this.raw !== undefined) return this.raw.del(dn)
+    return this.client.del(dn)
   }
 
   /** Rename and/or move: `newRdn` is one escaped RDN, `newParent` a DN or undefined to stay put. */
-  async modifyDN(dn: string, newRdn: string, newParent?: string): Promise<void> {
+  modifyDN(dn: string, newRdn: string, newParent?: string): Promise<void> {
     this.writes++
     // ldapts splits the new DN at its first comma not preceded by a backslash, so no value may end in
-    // an escaped backslash: write backslashes as \5C.
+    // an escaped backslash: write backslashes as \5C (the lean encoder sends the same strings).
     const rdn = formatDn(parseDn(newRdn), { hexBackslash: true })
-    const target =
-      newParent === undefined ? rdn : `${rdn},${formatDn(parseDn(newParent), { hexBackslash: true })}`
-    await this.client.modifyDN(dn, target)
+    const parent = newParent === undefined ? undefined : formatDn(parseDn(newParent), { hexBackslash: true })
+    if (this.raw !== undefined) return this.raw.modifyDN(dn, rdn, parent)
+    return this.client.modifyDN(dn, parent === undefined ? rdn : `${rdn},${parent}`)
   }
 
   async close(): Promise<void> {
+    this.raw?.release()
     await this.client.unbind().catch(() => undefined)
   }
 }
@@ -560,17 +575,21 @@ export function entryToRow(
 
 /**
  * A few bound connections used together so writes are pipelined: up to `depth` operations in flight
- * per connection. `run` waits for a free slot.
+ * per connection. `run` waits for a free slot. Writes go through the lean encoder (`raw-write.ts`)
+ * unless `SYNCGRAPH_LDAP_LEAN_WRITES=0` (then through ldapts, as on a client without the internals).
  */
 export class LdapPool {
   private next = 0
   private inFlight = 0
   private readonly waiting: (() => void)[] = []
+  private readonly capacity: number
 
   private constructor(
     readonly connections: LdapConnection[],
-    private readonly depth: number,
-  ) {}
+    depth: number,
+  ) {
+    this.capacity = connections.length * depth
+  }
 
   static async open(
     settings: LdapSettings,
@@ -578,9 +597,16 @@ export class LdapPool {
     place: ErrorPlace = {},
     depth = 8,
   ): Promise<LdapPool> {
-    const connections = await Promise.all(
+    const opened = await Promise.allSettled(
       Array.from({ length: Math.max(1, size) }, () => LdapConnection.open(settings, place)),
     )
+    const connections = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+    const failed = opened.find((o) => o.status === 'rejected')
+    if (failed !== undefined) {
+      await Promise.all(connections.map((c) => c.close()))
+      throw failed.reason
+    }
+    if (process.env.SYNCGRAPH_LDAP_LEAN_WRITES !== '0') for (const c of connections) c.leanWrites()
     return new LdapPool(connections, depth)
   }
 
@@ -588,18 +614,30 @@ export class LdapPool {
     return this.connections.reduce((n, c) => n + c.writes, 0)
   }
 
-  async run<T>(task: (connection: LdapConnection) => Promise<T>): Promise<T> {
-    while (this.inFlight >= this.connections.length * this.depth) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve))
+  /** Whether every connection is still open. */
+  isOpen(): boolean {
+    return this.connections.every((c) => c.client.isConnected)
+  }
+
+  run<T>(task: (connection: LdapConnection) => Promise<T>): Promise<T> {
+    if (this.inFlight >= this.capacity) {
+      return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.run(task))
     }
     this.inFlight++
     const connection = this.connections[this.next++ % this.connections.length]!
+    let done: Promise<T>
     try {
-      return await task(connection)
-    } finally {
-      this.inFlight--
-      this.waiting.shift()?.()
+      done = task(connection)
+    } catch (error) {
+      done = Promise.reject(error)
     }
+    done.then(this.release, this.release)
+    return done
+  }
+
+  private readonly release = () => {
+    this.inFlight--
+    this.waiting.shift()?.()
   }
 
   async close(): Promise<void> {

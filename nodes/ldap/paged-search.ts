@@ -81,7 +81,7 @@ export function canSearchRaw(client: Client): boolean {
 }
 
 /** A BER reader over one buffer: just the parts LDAP responses use. */
-class Ber {
+export class Ber {
   offset: number
   /** The end of the element whose header was read last. */
   end = 0
@@ -254,7 +254,7 @@ function page(
 }
 
 /** The end offset of the complete message starting at `offset`, or -1 when more bytes are needed. */
-function messageEnd(buf: Buffer, offset: number): number {
+export function messageEnd(buf: Buffer, offset: number): number {
   if (offset + 2 > buf.length) return -1
   let length = buf[offset + 1]!
   let header = 2

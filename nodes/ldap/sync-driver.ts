@@ -28,6 +28,7 @@ import {
   ldapConnectionField,
   resolveLdapSettings,
   type EntryRow,
+  type LdapSettings,
 } from './connection.ts'
 import { childDn, escapeDnValue, formatDn, formatRdn, normalizeDn, parseDn, sameDn, splitDn } from './dn.ts'
 import { checkAttributeName, wrapFilter } from './filter.ts'
@@ -524,50 +525,64 @@ export async function planLdapSync(
 
 const text = (v: SyncValue): string => (typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : String(v))
 
+const texts = (values: readonly SyncValue[]): string[] =>
+  values.every((v) => typeof v === 'string') ? (values as string[]) : values.map(text)
+
 /** Write one planned object; a create may carry extra (secret) attribute values that are not in the plan. */
-async function writeItem(
+function writeItem(
   connection: LdapConnection,
   item: PlanItem,
   secret?: { attribute: string; value: string | Buffer },
 ): Promise<void> {
-  const changes = item.changes.map((c) => ({ op: c.op, attribute: c.attribute, values: c.values.map(text) }))
+  let sent: Promise<void>
   try {
-    switch (item.action) {
-      case 'create': {
-        const attributes: Record<string, string[] | Buffer[]> = Object.fromEntries(
-          changes.map((c) => [c.attribute, c.values]),
-        )
-        if (secret !== undefined) attributes[secret.attribute] = [secret.value] as string[] | Buffer[]
-        await connection.add(item.dn, attributes)
-        return
-      }
-      case 'update':
-      case 'disable':
-        await connection.modify(item.dn, changes)
-        return
-      case 'rename':
-      case 'move': {
-        const to = splitDn(item.newDn!)
-        const moving = item.action === 'move'
-        await connection.modifyDN(item.dn, to.rdn, moving ? to.parent : undefined)
-        if (changes.length > 0) await connection.modify(item.newDn!, changes)
-        return
-      }
-      case 'delete':
-        await connection.del(item.dn)
-        return
-      case 'none':
-      case 'ambiguous':
-      case 'error':
-        return
-      default: {
-        const never: never = item.action
-        throw new Error(`unhandled action ${String(never)}`)
-      }
-    }
+    sent = sendItem(connection, item, secret)
   } catch (error) {
-    throw connection.error(error, { field: 'dn' })
+    sent = Promise.reject(error)
   }
+  return sent.catch((error: unknown) => {
+    throw connection.error(error, { field: 'dn' })
+  })
+}
+
+function sendItem(
+  connection: LdapConnection,
+  item: PlanItem,
+  secret?: { attribute: string; value: string | Buffer },
+): Promise<void> {
+  switch (item.action) {
+    case 'create': {
+      const attributes: Record<string, string[] | Buffer[]> = {}
+      for (const c of item.changes) attributes[c.attribute] = texts(c.values)
+      if (secret !== undefined) attributes[secret.attribute] = [secret.value] as string[] | Buffer[]
+      return connection.add(item.dn, attributes)
+    }
+    case 'update':
+    case 'disable':
+      return connection.modify(item.dn, changesOf(item))
+    case 'rename':
+    case 'move':
+      return renameItem(connection, item)
+    case 'delete':
+      return connection.del(item.dn)
+    case 'none':
+    case 'ambiguous':
+    case 'error':
+      return Promise.resolve()
+    default: {
+      const never: never = item.action
+      throw new Error(`unhandled action ${String(never)}`)
+    }
+  }
+}
+
+const changesOf = (item: PlanItem) =>
+  item.changes.map((c) => ({ op: c.op, attribute: c.attribute, values: texts(c.values) }))
+
+async function renameItem(connection: LdapConnection, item: PlanItem): Promise<void> {
+  const to = splitDn(item.newDn!)
+  await connection.modifyDN(item.dn, to.rdn, item.action === 'move' ? to.parent : undefined)
+  if (item.changes.length > 0) await connection.modify(item.newDn!, changesOf(item))
 }
 
 /** The error a run over a threshold fails with. */
@@ -660,6 +675,8 @@ export async function* applyLdapSync(
     plan: Plan
     stats?: { writes: number }
     onPassword?: PasswordSink
+    /** Write connections opened ahead (`openWritePool`); the caller closes them. */
+    pool?: Promise<LdapPool>
   },
 ): AsyncGenerator<ResultRow[], void, undefined> {
   const { config, plan, nodeId } = ctx
@@ -695,16 +712,21 @@ export async function* applyLdapSync(
       sink = ctx.onPassword
     }
   }
-  const write = async (connection: LdapConnection, item: PlanItem) => {
+  const write = (connection: LdapConnection, item: PlanItem): Promise<void> => {
     if (sink === undefined || item.action !== 'create') return writeItem(connection, item)
     const secret = newPassword(passwords!, item)
-    await writeItem(connection, item, secret)
-    sink({ key: item.key, dn: item.dn, password: secret.password })
+    return writeItem(connection, item, secret).then(() =>
+      sink({ key: item.key, dn: item.dn, password: secret.password }),
+    )
   }
   let pool: LdapPool | undefined
+  let given: LdapPool | undefined
   const order = writeOrder(plan.items)
   try {
-    pool = await LdapPool.open(settings, config.connections, { nodeId, field: 'connection' }, PIPELINE_DEPTH)
+    given = ctx.pool === undefined ? undefined : await ctx.pool
+    // Connections opened ahead that the server has closed meanwhile (an idle timeout): open afresh.
+    if (given !== undefined && !given.isOpen()) given = undefined
+    pool = given ?? (await openWritePool(ctx, settings))
     const send = (item: PlanItem) => pool!.run((c) => write(c, item))
     for await (const rows of applyItems(plan, order === undefined ? send : (item) => order(item, send), {
       concurrency: config.connections * PIPELINE_DEPTH,
@@ -715,9 +737,26 @@ export async function* applyLdapSync(
     }
   } finally {
     if (ctx.stats !== undefined && pool !== undefined) ctx.stats.writes = pool.writes
-    await pool?.close()
+    if (pool !== given) await pool?.close()
     await closeSink()
   }
+}
+
+/**
+ * Open a sync's write connections (a run does it while its rows arrive and the plan is made, and
+ * passes the pool to `applyLdapSync`, closing it itself).
+ */
+export async function openWritePool(
+  ctx: Pick<SyncDriverContext, 'connections' | 'files' | 'nodeId'> & { config: LdapSyncConfig },
+  settings?: LdapSettings,
+): Promise<LdapPool> {
+  const resolved = settings ?? (await resolveLdapSettings(ctx, ctx.config.connection))
+  return LdapPool.open(
+    resolved,
+    ctx.config.connections,
+    { nodeId: ctx.nodeId, field: 'connection' },
+    PIPELINE_DEPTH,
+  )
 }
 
 /** Operations in flight per write connection (slapd queues up to 1000 per bound connection). */

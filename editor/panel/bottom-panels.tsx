@@ -143,6 +143,63 @@ function ErrorList({
   )
 }
 
+/** The header row of a "Rows per node" table. */
+export function StatsHead() {
+  return (
+    <thead>
+      <tr>
+        <th>Node</th>
+        <th>Type</th>
+        <th>Status</th>
+        <th className="num">Rows in</th>
+        <th className="num">Rows out</th>
+        <th className="num">Rejected</th>
+        <th className="num">Errors</th>
+        <th className="num">Rows/s</th>
+        <th className="num">Busy</th>
+      </tr>
+    </thead>
+  )
+}
+
+/** A node's counters after its id cell; the rejected count opens the rejected rows when `onRejected` is given. */
+export function StatsCells({
+  id,
+  stats: s,
+  onRejected,
+}: {
+  id: string
+  stats: NodeStats
+  onRejected: ((nodeId: string) => void) | undefined
+}) {
+  return (
+    <>
+      <td className="faint">{s.type}</td>
+      <td>
+        <StatusBadge status={s.status} />
+      </td>
+      <td className="num">{formatNumber(s.rowsIn)}</td>
+      <td className="num">{formatNumber(s.rowsOut)}</td>
+      <td className="num">
+        {s.rowsRejected > 0 && onRejected ? (
+          <button
+            className="link-button"
+            onClick={() => onRejected(id)}
+            aria-label={`View rejected rows of ${id}`}
+          >
+            {formatNumber(s.rowsRejected)}
+          </button>
+        ) : (
+          formatNumber(s.rowsRejected)
+        )}
+      </td>
+      <td className="num">{formatNumber(s.errors)}</td>
+      <td className="num">{formatNumber(Math.round(s.rowsPerSec))}</td>
+      <td className="num">{formatDuration(s.busyMs)}</td>
+    </>
+  )
+}
+
 /** Rows drawn before "Show all": a table of hundreds of nodes re-rendered on every progress update blocks the page. */
 const STATS_ROWS = 50
 
@@ -161,19 +218,7 @@ function StatsTable({
   return (
     <>
       <table className="table" aria-label="Rows per node">
-        <thead>
-          <tr>
-            <th>Node</th>
-            <th>Type</th>
-            <th>Status</th>
-            <th className="num">Rows in</th>
-            <th className="num">Rows out</th>
-            <th className="num">Rejected</th>
-            <th className="num">Errors</th>
-            <th className="num">Rows/s</th>
-            <th className="num">Busy</th>
-          </tr>
-        </thead>
+        <StatsHead />
         <tbody>
           {shown.map(([id, s]) => (
             <StatsRow key={id} id={id} stats={s} onFocusNode={onFocusNode} onRejected={onRejected} />
@@ -208,28 +253,7 @@ const StatsRow = memo(function StatsRow({
           {id}
         </button>
       </td>
-      <td className="faint">{s.type}</td>
-      <td>
-        <StatusBadge status={s.status} />
-      </td>
-      <td className="num">{formatNumber(s.rowsIn)}</td>
-      <td className="num">{formatNumber(s.rowsOut)}</td>
-      <td className="num">
-        {s.rowsRejected > 0 && onRejected ? (
-          <button
-            className="link-button"
-            onClick={() => onRejected(id)}
-            aria-label={`View rejected rows of ${id}`}
-          >
-            {formatNumber(s.rowsRejected)}
-          </button>
-        ) : (
-          formatNumber(s.rowsRejected)
-        )}
-      </td>
-      <td className="num">{formatNumber(s.errors)}</td>
-      <td className="num">{formatNumber(Math.round(s.rowsPerSec))}</td>
-      <td className="num">{formatDuration(s.busyMs)}</td>
+      <StatsCells id={id} stats={s} onRejected={onRejected} />
     </tr>
   )
 })

@@ -5,11 +5,15 @@ import { parseGraph } from '../../engine/graph.ts'
 import { downloadJson, formatDate, graphFileName } from '../lib/files.ts'
 import { useCan } from '../lib/permissions.ts'
 import { navigate } from '../lib/router.ts'
+import { NewButton, RowAction } from '../ui/buttons.tsx'
 import { Dialog } from '../ui/dialog.tsx'
 import { Icon } from '../ui/icons.tsx'
 import { notify } from '../ui/toasts.tsx'
 import { GraphJobDialog, type GraphJobAction } from './ops/graph-jobs.tsx'
 import { NextRun } from './ops/job-parts.tsx'
+import { ErrorNotice } from '../ui/status.tsx'
+import { TextField } from '../ui/text-field.tsx'
+import { ActionsHeader } from '../ui/table.tsx'
 
 type Pending =
   | { kind: 'create' }
@@ -161,18 +165,10 @@ export function GraphList() {
             e.target.value = ''
           }}
         />
-        {canCreate && (
-          <button className="btn btn-primary" onClick={() => open({ kind: 'create' })}>
-            <Icon name="plus" /> New graph
-          </button>
-        )}
+        {canCreate && <NewButton label="New graph" onClick={() => open({ kind: 'create' })} />}
       </div>
 
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
       {graphs === null && !error && <div className="empty">Loading…</div>}
       {graphs !== null && graphs.length === 0 && (
         <div className="empty card">
@@ -183,11 +179,7 @@ export function GraphList() {
               <strong>No graphs yet</strong>
               <span>Create one, import a JSON document, or start from a template.</span>
               <div className="row">
-                {canCreate && (
-                  <button className="btn btn-primary" onClick={() => open({ kind: 'create' })}>
-                    <Icon name="plus" /> New graph
-                  </button>
-                )}
+                {canCreate && <NewButton label="New graph" onClick={() => open({ kind: 'create' })} />}
                 <a className="btn" href="#/templates">
                   <Icon name="template" /> Browse templates
                 </a>
@@ -206,9 +198,7 @@ export function GraphList() {
                 <th className="num">Revision</th>
                 <th>Updated</th>
                 <th>Next run</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                <ActionsHeader />
               </tr>
             </thead>
             <tbody>
@@ -227,56 +217,50 @@ export function GraphList() {
                   </td>
                   <td className="actions">
                     {canEdit && (
-                      <button
-                        className="btn btn-ghost btn-sm"
-                        aria-label={`Rename ${g.name}`}
+                      <RowAction
+                        label={`Rename ${g.name}`}
+                        icon="edit"
+                        text="Rename"
                         onClick={() => open({ kind: 'rename', graph: g })}
-                      >
-                        <Icon name="edit" size={14} /> Rename
-                      </button>
+                      />
                     )}
                     {canCreate && (
-                      <button
-                        className="btn btn-ghost btn-sm"
-                        aria-label={`Duplicate ${g.name}`}
+                      <RowAction
+                        label={`Duplicate ${g.name}`}
+                        icon="copy"
+                        text="Duplicate"
                         onClick={() => open({ kind: 'duplicate', graph: g })}
-                      >
-                        <Icon name="copy" size={14} /> Duplicate
-                      </button>
+                      />
                     )}
                     {canRun && (
-                      <button
-                        className="btn btn-ghost btn-sm"
-                        aria-label={`Schedule ${g.name}`}
+                      <RowAction
+                        label={`Schedule ${g.name}`}
+                        icon="history"
+                        text="Schedule"
                         onClick={() => setJobAction({ kind: 'schedule', graph: g })}
-                      >
-                        <Icon name="history" size={14} /> Schedule
-                      </button>
+                      />
                     )}
                     {canRun && (
-                      <button
-                        className="btn btn-ghost btn-sm"
-                        aria-label={`Notifications of ${g.name}`}
+                      <RowAction
+                        label={`Notifications of ${g.name}`}
+                        icon="warning"
+                        text="Notify"
                         onClick={() => setJobAction({ kind: 'notifications', graph: g })}
-                      >
-                        <Icon name="warning" size={14} /> Notify
-                      </button>
+                      />
                     )}
-                    <button
-                      className="btn btn-ghost btn-sm"
-                      aria-label={`Export ${g.name}`}
+                    <RowAction
+                      label={`Export ${g.name}`}
+                      icon="download"
+                      text="Export"
                       onClick={() => void exportGraph(g)}
-                    >
-                      <Icon name="download" size={14} /> Export
-                    </button>
+                    />
                     {canDelete && (
-                      <button
-                        className="btn btn-ghost btn-sm btn-danger"
-                        aria-label={`Delete ${g.name}`}
+                      <RowAction
+                        label={`Delete ${g.name}`}
+                        icon="trash"
+                        danger
                         onClick={() => open({ kind: 'delete', graph: g })}
-                      >
-                        <Icon name="trash" size={14} />
-                      </button>
+                      />
                     )}
                   </td>
                 </tr>
@@ -313,16 +297,7 @@ export function GraphList() {
             This cannot be undone.
           </p>
         ) : (
-          <label className="field">
-            <span className="field-label">Name</span>
-            <input
-              className="input"
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              autoFocus
-              required
-            />
-          </label>
+          <TextField label="Name" value={name} onChange={setName} autoFocus required />
         )}
       </Dialog>
     </main>

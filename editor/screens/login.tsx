@@ -2,6 +2,8 @@ import { useState, type FormEvent } from 'react'
 import { api, errorText } from '../api/client.ts'
 import type { User } from '../api/types.ts'
 import { Brand } from './top-nav.tsx'
+import { ErrorNotice } from '../ui/status.tsx'
+import { TextField } from '../ui/text-field.tsx'
 
 export function LoginScreen({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   const [username, setUsername] = useState('admin')
@@ -29,35 +31,25 @@ export function LoginScreen({ onSignedIn }: { onSignedIn: (user: User) => void }
         <Brand />
         <h1 id="login-title">Sign in</h1>
         <p className="muted">Build, run and reuse synchronization graphs.</p>
-        <label className="field">
-          <span className="field-label">Username</span>
-          <input
-            className="input"
-            name="username"
-            autoComplete="username"
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-            required
-          />
-        </label>
-        <label className="field">
-          <span className="field-label">Password</span>
-          <input
-            className="input"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            autoFocus
-            required
-          />
-        </label>
-        {error && (
-          <div className="notice notice-error" role="alert">
-            {error}
-          </div>
-        )}
+        <TextField
+          label="Username"
+          value={username}
+          onChange={setUsername}
+          name="username"
+          autoComplete="username"
+          required
+        />
+        <TextField
+          label="Password"
+          value={password}
+          onChange={setPassword}
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          autoFocus
+          required
+        />
+        <ErrorNotice error={error} />
         <button className="btn btn-primary" type="submit" disabled={busy}>
           {busy && <span className="spinner" aria-hidden="true" />} Sign in
         </button>

@@ -5,6 +5,7 @@ import { configLeaves, fieldKind, isParamRef, pathString, resolveSchema } from '
 import { currentDocument, useEditor } from '../store/editor-store.ts'
 import { Dialog } from '../ui/dialog.tsx'
 import { notify } from '../ui/toasts.tsx'
+import { TextField } from '../ui/text-field.tsx'
 
 interface Candidate {
   key: string
@@ -147,20 +148,8 @@ export function SaveTemplateDialog({ open, onClose }: { open: boolean; onClose: 
       wide
     >
       <div className="field-row">
-        <label className="field">
-          <span className="field-label">Template name</span>
-          <input
-            className="input"
-            value={name}
-            placeholder={graphName}
-            onChange={(e) => setName(e.target.value)}
-            autoFocus
-          />
-        </label>
-        <label className="field">
-          <span className="field-label">Description</span>
-          <input className="input" value={description} onChange={(e) => setDescription(e.target.value)} />
-        </label>
+        <TextField label="Template name" value={name} onChange={setName} placeholder={graphName} autoFocus />
+        <TextField label="Description" value={description} onChange={setDescription} />
       </div>
       <div>
         <h3>Parameters</h3>

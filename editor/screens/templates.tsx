@@ -5,6 +5,8 @@ import { navigate } from '../lib/router.ts'
 import { Dialog } from '../ui/dialog.tsx'
 import { Icon } from '../ui/icons.tsx'
 import { notify } from '../ui/toasts.tsx'
+import { ErrorNotice } from '../ui/status.tsx'
+import { TextField } from '../ui/text-field.tsx'
 
 /** The templates gallery: each template with its parameters, and create-from-template. */
 export function TemplateGallery() {
@@ -41,11 +43,7 @@ export function TemplateGallery() {
           />
         </div>
       </div>
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
       {shown?.length === 0 && (
         <div className="empty card">
           {q
@@ -191,10 +189,7 @@ function InstantiateDialog({ template, onClose }: { template: TemplateSummary; o
       submitLabel="Create graph"
       busy={busy}
     >
-      <label className="field">
-        <span className="field-label">Graph name</span>
-        <input className="input" value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
-      </label>
+      <TextField label="Graph name" value={name} onChange={setName} required autoFocus />
       {Object.entries(template.params).map(([key, p]) => {
         const id = `param-${key}`
         return (
@@ -213,11 +208,7 @@ function InstantiateDialog({ template, onClose }: { template: TemplateSummary; o
           </div>
         )
       })}
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
     </Dialog>
   )
 }

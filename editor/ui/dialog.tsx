@@ -78,3 +78,12 @@ export function Dialog(props: {
     </dialog>
   )
 }
+
+/** The footer of a dialog that only shows something: one "Close" button. */
+export function CloseFooter(props: { onClose: () => void }) {
+  return (
+    <button type="button" className="btn" onClick={props.onClose}>
+      Close
+    </button>
+  )
+}

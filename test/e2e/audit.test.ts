@@ -13,8 +13,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { definitions } from '../../nodes/index.ts'
-import { describeWithService } from '../services.ts'
-import { hasChromium, openPage, signIn, skipReason, startE2E, unnamedControls, type E2E } from './harness.ts'
+import { describeE2E, openPage, signIn, startE2E, unnamedControls, type E2E } from './harness.ts'
 
 const PEOPLE = 600
 const people = ['id,first,last,status']
@@ -247,7 +246,7 @@ const steps: Step[] = [
   route('admin: mail', '#/admin/mail', 'Mail server'),
 ]
 
-describeWithService('accessibility and console audit', hasChromium ? undefined : skipReason, () => {
+describeE2E('accessibility and console audit', () => {
   let e2e: E2E
   let audit: Audit
   let errors: string[]

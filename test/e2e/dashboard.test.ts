@@ -1,22 +1,19 @@
 import { execFileSync } from 'node:child_process'
-import { constants, mkdirSync } from 'node:fs'
+import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import {
   SQLITE_SYNC_TOTALS,
   sqliteSyncGraph,
   writeSqliteSyncFiles,
 } from '../../server/testing/sqlite-sync-fixture.ts'
-import { describeWithService } from '../services.ts'
 import {
-  hasChromium,
-  openPage,
-  screenshotDir,
-  signIn,
-  skipReason,
+  describeE2E,
+  openSignedIn,
+  screenshot,
+  useE2E,
   startE2E,
   unnamedControls,
   type E2E,
@@ -33,12 +30,7 @@ interface Dashboard {
 /** Machine load varies 10x: wait for states generously, never for durations. */
 const POLL = { timeout: 20_000, interval: 100 }
 
-const shot = async (page: Page, name: string) => {
-  mkdirSync(screenshotDir, { recursive: true })
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`) })
-}
-
-describeWithService('dashboard and history in Chromium', hasChromium ? undefined : skipReason, () => {
+describeE2E('dashboard and history in Chromium', () => {
   let e2e: E2E
   let page: Page
   let errors: string[]
@@ -69,8 +61,7 @@ describeWithService('dashboard and history in Chromium', hasChromium ? undefined
     e2e = await startE2E()
     writeSqliteSyncFiles(e2e.filesDir)
     base = e2e.server.url
-    ;({ page, errors } = await openPage(e2e, { width: 1440, height: 1000 }))
-    await signIn(page, base)
+    ;({ page, errors } = await openSignedIn(e2e, { width: 1440, height: 1000 }))
 
     // Real runs of real sync graphs (csv.read → sql.sync on SQLite) fill runs and history.
     const hr = await createGraph(sqliteSyncGraph('HR feed', 'hr'))
@@ -86,19 +77,7 @@ describeWithService('dashboard and history in Chromium', hasChromium ? undefined
     await api('POST', '/api/runs', { graphId: guarded })
   }, 180_000)
 
-  afterAll(async () => {
-    await e2e?.close()
-  })
-
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') {
-      await page
-        ?.screenshot({
-          path: join(tmpdir(), `syncgraph-e2e-failed-${context.task.name.replace(/\W+/g, '-')}.png`),
-        })
-        .catch(() => undefined)
-    }
-  })
+  useE2E({ e2e: () => e2e, pages: () => [page] })
 
   it('shows the numbers the API gives, with the change chart', async () => {
     const d = await api<Dashboard>('GET', '/api/dashboard')
@@ -132,7 +111,7 @@ describeWithService('dashboard and history in Chromium', hasChromium ? undefined
 
     // The chart is loaded lazily; one bar per series has today's changes.
     await page.locator('.recharts-bar-rectangle').first().waitFor()
-    await shot(page, 'dashboard')
+    await screenshot(page, 'dashboard')
     expect(await unnamedControls(page)).toEqual([])
   })
 
@@ -145,7 +124,7 @@ describeWithService('dashboard and history in Chromium', hasChromium ? undefined
     // Showing plan-only runs as well adds the plan run.
     await page.getByLabel('Mode', { exact: true }).selectOption('')
     await expect.poll(() => rows.count(), POLL).toBe(4)
-    await shot(page, 'runs-list')
+    await screenshot(page, 'runs-list')
     await page.getByLabel('Status', { exact: true }).selectOption('failed')
     await expect.poll(() => rows.count(), POLL).toBe(1)
     expect(await rows.first().textContent()).toContain('Contractors feed')
@@ -210,7 +189,7 @@ describeWithService('dashboard and history in Chromium', hasChromium ? undefined
       .getByRole('button', { name: /^Before and after of/ })
       .last()
       .click()
-    await shot(page, 'change-history')
+    await screenshot(page, 'change-history')
     expect(await unnamedControls(page)).toEqual([])
 
     // A deep link from another screen: the run filter.

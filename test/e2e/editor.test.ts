@@ -1,21 +1,19 @@
-import { mkdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import {
   connect,
   dragFromPalette,
-  hasChromium,
+  describeE2E,
   openPage,
-  screenshotDir,
+  screenshot,
+  useE2E,
   signIn,
-  skipReason,
   startE2E,
   unnamedControls,
   type E2E,
 } from './harness.ts'
-import { describeWithService } from '../services.ts'
 
 const PEOPLE = 3000
 const people = ['id,first,last,dept,status']
@@ -27,11 +25,6 @@ const depts = 'code,title\nhr,Human resources\nit,IT\nops,Operations\nsales,Sale
 // Active rows: i % 4 != 0 → 2250; of those, dept legal (i % 5 == 4) has no match → 2250 - 450 = 1800 joined.
 const ACTIVE = 2250
 const JOINED = 1800
-
-const shot = async (page: Page, name: string) => {
-  mkdirSync(screenshotDir, { recursive: true })
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`) })
-}
 
 const nodeCount = (page: Page) => page.locator('.react-flow__node').count()
 
@@ -50,7 +43,7 @@ async function selectNode(page: Page, id: string) {
   await page.locator(`[aria-label="Settings of ${id}"]`).waitFor()
 }
 
-describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, () => {
+describeE2E('editor in Chromium', () => {
   let e2e: E2E
   let page: Page
   let errors: string[]
@@ -60,24 +53,12 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     ;({ page, errors } = await openPage(e2e))
   }, 180_000)
 
-  afterAll(async () => {
-    await e2e?.close()
-  })
-
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') {
-      await page
-        ?.screenshot({
-          path: join(tmpdir(), `syncgraph-e2e-failed-${context.task.name.replace(/\W+/g, '-')}.png`),
-        })
-        .catch(() => undefined)
-    }
-  })
+  useE2E({ e2e: () => e2e, pages: () => [page] })
 
   it('signs in and shows a readable error for a wrong password', async () => {
     await page.goto(`${e2e.server.url}/`)
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
-    await shot(page, 'login')
+    await screenshot(page, 'login')
     expect(await unnamedControls(page)).toEqual([])
     await page.getByLabel('Password').fill('not the password')
     await page.getByRole('button', { name: 'Sign in' }).click()
@@ -147,7 +128,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     await expect
       .poll(() => page.getByTestId('expression-path').textContent(), { timeout: 10_000 })
       .toBe('Compiled')
-    await shot(page, 'jsonata-editor')
+    await screenshot(page, 'jsonata-editor')
 
     await selectNode(page, 'map')
     await typeInEditor(page, 'New row', '{ "uid": $lowercase(first & "." & last), "dept": dept }')
@@ -187,7 +168,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     await page.locator('.canvas .react-flow__pane').click({ position: { x: 5, y: 5 } })
     await page.keyboard.press('l')
     await page.waitForTimeout(700)
-    await shot(page, 'canvas')
+    await screenshot(page, 'canvas')
   })
 
   it('saves a revision, runs, and the counts reach the final numbers', async () => {
@@ -213,7 +194,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     // The run drawer took the lower part of the canvas: fit the graph into what is left.
     await page.keyboard.press('f')
     await page.waitForTimeout(400)
-    await shot(page, 'run')
+    await screenshot(page, 'run')
     const written = readFileSync(join(e2e.filesDir, 'people-out.csv'), 'utf8').trim().split('\n')
     expect(written).toHaveLength(JOINED + 1)
 
@@ -222,7 +203,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     const writer = page.getByTestId('run-row-csv_write')
     await writer.waitFor()
     expect(await writer.locator('td').nth(3).textContent()).toBe(JOINED.toLocaleString('en-US'))
-    await shot(page, 'history')
+    await screenshot(page, 'history')
   })
 
   it('previews a node as a table with column types', async () => {
@@ -232,7 +213,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     await table.waitFor()
     await expect.poll(() => table.locator('tbody tr').count()).toBe(100)
     expect(await table.locator('thead').textContent()).toContain('uid')
-    await shot(page, 'preview')
+    await screenshot(page, 'preview')
   })
 
   it('selects nodes with the keyboard and names every control', async () => {
@@ -267,7 +248,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     await dialog.getByLabel('Make csv_read $.path a parameter').check()
     await dialog.getByLabel('Parameter name for csv_read $.path').fill('peopleFile')
     await dialog.getByLabel('Title for csv_read $.path').fill('People export')
-    await shot(page, 'save-template')
+    await screenshot(page, 'save-template')
     expect(await unnamedControls(page)).toEqual([])
     await dialog.getByRole('button', { name: /Save template/ }).click()
     await dialog.waitFor({ state: 'hidden' })
@@ -285,7 +266,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     const use = page.getByRole('dialog')
     await use.getByLabel('Graph name').fill('People (from template)')
     await expect.poll(() => use.getByLabel(/People export/).inputValue()).toBe('people.csv')
-    await shot(page, 'templates')
+    await screenshot(page, 'templates')
     await use.getByRole('button', { name: 'Create graph' }).click()
     await page.getByLabel('Graph name').waitFor()
     expect(await page.getByLabel('Graph name').inputValue()).toBe('People (from template)')
@@ -303,7 +284,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     await page.getByRole('button', { name: 'Back to graphs' }).click()
     await page.getByRole('heading', { name: 'Graphs' }).waitFor()
     await page.getByRole('link', { name: 'People to directory' }).waitFor()
-    await shot(page, 'graphs')
+    await screenshot(page, 'graphs')
     expect(await unnamedControls(page)).toEqual([])
     await page.getByLabel('Search graphs').fill('template')
     await expect.poll(() => page.getByRole('table', { name: 'Graphs' }).locator('tbody tr').count()).toBe(1)
@@ -346,7 +327,7 @@ describeWithService('editor in Chromium', hasChromium ? undefined : skipReason, 
     await rejected.waitFor()
     await expect.poll(() => rejected.locator('tbody tr').count()).toBe(failing)
     expect(await rejected.locator('tbody').textContent()).toContain('MAP_NOT_OBJECT')
-    await shot(page, 'rejected')
+    await screenshot(page, 'rejected')
 
     // With "fail", the first failing row stops the run; the error names map and selects it.
     await selectNode(page, 'map')

@@ -3,11 +3,28 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, afterEach, expect } from 'vitest'
 import { createServer, type RunningServer } from '../../server/main.ts'
+import { describeWithService } from '../services.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM)
 export const skipReason = `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`
+
+/** A suite of browser tests: skipped (or failed under SYNCGRAPH_REQUIRE_SERVICES=1) without Chromium. */
+export function describeE2E(name: string, body: () => void): void {
+  describeWithService(name, hasChromium ? undefined : skipReason, body)
+}
+
+/** A page signed in as the admin, recording errors as `openPage` does. */
+export async function openSignedIn(
+  e2e: E2E,
+  viewport?: { width: number; height: number },
+): Promise<{ page: Page; errors: string[] }> {
+  const opened = await openPage(e2e, viewport)
+  await signIn(opened.page, e2e.server.url)
+  return opened
+}
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 export const ADMIN_PASSWORD = 'e2e-admin-password'
@@ -133,6 +150,52 @@ export async function connect(
 }
 
 export const screenshotDir = join(root, 'docs', 'screenshots')
+
+/** Save the page as docs/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDir, { recursive: true })
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) })
+}
+
+/**
+ * A suite's teardown: close the server and browser after all tests; after a failed test, save each page to
+ * the temp folder as syncgraph-e2e-failed-<test name>.png, or syncgraph-e2e-failed-<label>-<i>.png with a label.
+ */
+export function useE2E(suite: {
+  e2e: () => E2E | undefined
+  pages: () => (Page | undefined)[]
+  label?: string
+}) {
+  afterAll(async () => {
+    await suite.e2e()?.close()
+  })
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return
+    for (const [i, page] of suite.pages().entries()) {
+      const name = suite.label ? `${suite.label}-${i}` : context.task.name.replace(/\W+/g, '-')
+      await page
+        ?.screenshot({ path: join(tmpdir(), `syncgraph-e2e-failed-${name}.png`) })
+        .catch(() => undefined)
+    }
+  })
+}
+
+/** Calls to the API with the page's session; each expects 200 and returns the parsed body. */
+export function api(page: () => Page, base: () => string) {
+  return {
+    async get<T>(path: string): Promise<T> {
+      const res = await page().request.get(`${base()}/api${path}`)
+      expect(res.status(), await res.text()).toBe(200)
+      return (await res.json()) as T
+    },
+    /** Store a graph document (expects 201) and return its id. */
+    async createGraph(graph: unknown): Promise<string> {
+      const res = await page().request.post(`${base()}/api/graphs`, { data: { graph } })
+      expect(res.status(), await res.text()).toBe(201)
+      return ((await res.json()) as { id: string }).id
+    },
+  }
+}
 
 const CONTROL_ROLES = new Set([
   'button',

@@ -1,19 +1,17 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { describeWithService } from '../services.ts'
-import { hasChromium, openPage, signIn, skipReason, startE2E, unnamedControls, type E2E } from './harness.ts'
+import { describeE2E, openSignedIn, startE2E, unnamedControls, type E2E } from './harness.ts'
 
 const edgeCount = (page: Page) => page.locator('.react-flow__edge').count()
 
-describeWithService('connecting nodes with the keyboard', hasChromium ? undefined : skipReason, () => {
+describeE2E('connecting nodes with the keyboard', () => {
   let e2e: E2E
   let page: Page
   let errors: string[]
 
   beforeAll(async () => {
     e2e = await startE2E({ 'people.csv': 'id,status\n1,active\n' })
-    ;({ page, errors } = await openPage(e2e))
-    await signIn(page, e2e.server.url)
+    ;({ page, errors } = await openSignedIn(e2e))
     const graph = {
       syncgraph: 1,
       name: 'Keyboard',

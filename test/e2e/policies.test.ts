@@ -1,11 +1,16 @@
-import { mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { addUser } from '../../server/approvals/test-helpers.ts'
-import { describeWithService } from '../services.ts'
-import { hasChromium, openPage, screenshotDir, signIn, skipReason, startE2E, type E2E } from './harness.ts'
+import {
+  api,
+  describeE2E,
+  openPage,
+  openSignedIn,
+  screenshot,
+  useE2E,
+  startE2E,
+  type E2E,
+} from './harness.ts'
 
 /** A CSV file copied to another CSV file: its destination connector is `csv`. */
 const graph = {
@@ -20,12 +25,7 @@ const graph = {
 
 const VIOLATION = 'node "out" writes to csv; the operator policy allows destinations: sql'
 
-const shot = async (page: Page, name: string) => {
-  mkdirSync(screenshotDir, { recursive: true })
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: false })
-}
-
-describeWithService('policies per role in Chromium', hasChromium ? undefined : skipReason, () => {
+describeE2E('policies per role in Chromium', () => {
   let e2e: E2E
   let admin: Page
   let adminErrors: string[]
@@ -36,25 +36,15 @@ describeWithService('policies per role in Chromium', hasChromium ? undefined : s
   beforeAll(async () => {
     e2e = await startE2E({ 'people.csv': 'id,name\n1,Ann\n2,Bob\n' })
     base = e2e.server.url
-    ;({ page: admin, errors: adminErrors } = await openPage(e2e, { width: 1440, height: 1000 }))
+    ;({ page: admin, errors: adminErrors } = await openSignedIn(e2e, { width: 1440, height: 1000 }))
     pages.push(admin)
-    await signIn(admin, base)
-    const res = await admin.request.post(`${base}/api/graphs`, { data: { graph } })
-    expect(res.status(), await res.text()).toBe(201)
-    graphId = ((await res.json()) as { id: string }).id
+    graphId = await api(
+      () => admin,
+      () => base,
+    ).createGraph(graph)
   }, 180_000)
 
-  afterAll(async () => {
-    await e2e?.close()
-  })
-
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return
-    for (const [i, page] of pages.entries())
-      await page
-        .screenshot({ path: join(tmpdir(), `syncgraph-e2e-failed-policies-${i}.png`) })
-        .catch(() => undefined)
-  })
+  useE2E({ e2e: () => e2e, pages: () => pages, label: 'policies' })
 
   it('an admin restricts operator destinations; an operator’s run of a graph writing elsewhere shows the violation', async () => {
     // The admin edits the operator policy: destinations limited to SQL databases.
@@ -66,7 +56,7 @@ describeWithService('policies per role in Chromium', hasChromium ? undefined : s
     await destinations.getByRole('checkbox', { name: 'sql', exact: true }).check()
     await section.getByRole('button', { name: 'Save operator policy' }).click()
     await admin.getByText('The operator policy is saved').waitFor()
-    await shot(admin, 'admin-policies')
+    await screenshot(admin, 'admin-policies')
     const stored = await admin.request.get(`${base}/api/policies/operator`)
     expect(((await stored.json()) as { policy: unknown }).policy).toEqual({
       destinations: { allow: ['sql'] },
@@ -97,7 +87,7 @@ describeWithService('policies per role in Chromium', hasChromium ? undefined : s
     const issues = page.getByRole('list', { name: 'Validation issues' })
     await issues.waitFor()
     expect(await issues.textContent()).toContain(VIOLATION)
-    await shot(page, 'policy-violation')
+    await screenshot(page, 'policy-violation')
 
     // The server refuses the run itself too, naming the rule.
     const refused = await olga.call('POST', '/api/runs', { graphId })
@@ -110,6 +100,29 @@ describeWithService('policies per role in Chromium', hasChromium ? undefined : s
     const runs = await admin.request.get(`${base}/api/runs?graphId=${graphId}`)
     expect(((await runs.json()) as { runs: unknown[] }).runs).toEqual([])
     expect(errors).toEqual([])
+    expect(adminErrors).toEqual([])
+  })
+
+  it('an admin requires approval for designers’ runs that write; a designer’s run waits for an approver', async () => {
+    await admin.goto(`${base}/#/admin/policies`)
+    const section = admin.getByRole('region', { name: 'Policies' })
+    await section.getByRole('group', { name: 'Role' }).getByRole('button', { name: 'designer' }).click()
+    const approval = section.getByRole('group', { name: 'Approval' })
+    await approval.getByLabel('Runs by this role wait for an approver').selectOption('writes')
+    await approval.getByLabel('A request expires after (hours)').fill('8')
+    await section.getByRole('button', { name: 'Save designer policy' }).click()
+    await admin.getByText('The designer policy is saved').waitFor()
+    const stored = await admin.request.get(`${base}/api/policies/designer`)
+    expect(((await stored.json()) as { policy: unknown }).policy).toEqual({
+      approval: { for: 'writes', expiresHours: 8 },
+    })
+
+    const dee = await addUser({ services: e2e.server.services, app: e2e.server.app }, 'dee', 'designer')
+    const created = await dee.call('POST', '/api/graphs', { graph: { ...graph, name: 'Dee export' } })
+    const { id } = (await created.json()) as { id: string }
+    const asked = await dee.call('POST', '/api/runs', { graphId: id })
+    expect(asked.status).toBe(202)
+    expect(await asked.json()).toMatchObject({ status: 'pending-approval' })
     expect(adminErrors).toEqual([])
   })
 })

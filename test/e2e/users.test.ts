@@ -1,19 +1,10 @@
-import { mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { describeWithService } from '../services.ts'
-import { hasChromium, openPage, screenshotDir, signIn, skipReason, startE2E, type E2E } from './harness.ts'
+import { beforeAll, expect, it } from 'vitest'
+import { describeE2E, openPage, openSignedIn, screenshot, useE2E, startE2E, type E2E } from './harness.ts'
 
 const PASSWORD = 'otto password long enough'
 
-const shot = async (page: Page, name: string) => {
-  mkdirSync(screenshotDir, { recursive: true })
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: false })
-}
-
-describeWithService('users and roles in Chromium', hasChromium ? undefined : skipReason, () => {
+describeE2E('users and roles in Chromium', () => {
   let e2e: E2E
   let admin: Page
   let adminErrors: string[]
@@ -23,22 +14,11 @@ describeWithService('users and roles in Chromium', hasChromium ? undefined : ski
   beforeAll(async () => {
     e2e = await startE2E()
     base = e2e.server.url
-    ;({ page: admin, errors: adminErrors } = await openPage(e2e, { width: 1440, height: 1000 }))
+    ;({ page: admin, errors: adminErrors } = await openSignedIn(e2e, { width: 1440, height: 1000 }))
     pages.push(admin)
-    await signIn(admin, base)
   }, 180_000)
 
-  afterAll(async () => {
-    await e2e?.close()
-  })
-
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return
-    for (const [i, page] of pages.entries())
-      await page
-        .screenshot({ path: join(tmpdir(), `syncgraph-e2e-failed-users-${i}.png`) })
-        .catch(() => undefined)
-  })
+  useE2E({ e2e: () => e2e, pages: () => pages, label: 'users' })
 
   it('an admin creates an operator, who sees no Admin link and cannot delete a graph; disabling signs them out', async () => {
     const created = await admin.request.post(`${base}/api/graphs`, {
@@ -69,7 +49,7 @@ describeWithService('users and roles in Chromium', hasChromium ? undefined : ski
     await admin.getByText('Created otto (operator)').waitFor()
     await section.getByRole('combobox', { name: 'Role of otto' }).waitFor()
     expect(await section.getByRole('combobox', { name: 'Role of otto' }).inputValue()).toBe('operator')
-    await shot(admin, 'admin-users')
+    await screenshot(admin, 'admin-users')
 
     // The operator signs in in a fresh browser context.
     const { page, errors } = await openPage(e2e, { width: 1440, height: 1000 })
@@ -88,7 +68,7 @@ describeWithService('users and roles in Chromium', hasChromium ? undefined : ski
     expect(await page.getByRole('button', { name: 'Rename HR export' }).count()).toBe(0)
     expect(await page.getByRole('button', { name: 'New graph' }).count()).toBe(0)
     expect(await page.getByRole('button', { name: 'Schedule HR export' }).count()).toBe(1)
-    await shot(page, 'operator-graphs')
+    await screenshot(page, 'operator-graphs')
     // And the server refuses the delete itself, naming the permission.
     const graphId = ((await created.json()) as { id: string }).id
     const refused = await page.request.delete(`${base}/api/graphs/${graphId}`)

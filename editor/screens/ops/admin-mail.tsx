@@ -3,6 +3,8 @@ import { errorText } from '../../api/client.ts'
 import { jobsApi, type NotificationSettings, type SmtpInput } from '../../api/jobs.ts'
 import { notify } from '../../ui/toasts.tsx'
 import '../../styles/jobs.css'
+import { ErrorNotice } from '../../ui/status.tsx'
+import { TextField } from '../../ui/text-field.tsx'
 
 type PasswordAction = 'keep' | 'set' | 'remove'
 
@@ -106,15 +108,7 @@ export function MailAdmin() {
         }}
       >
         <div className="sg-form-grid">
-          <label className="field">
-            <span className="field-label">Host</span>
-            <input
-              className="input"
-              value={host}
-              placeholder="smtp.example.com"
-              onChange={(e) => setHost(e.target.value)}
-            />
-          </label>
+          <TextField label="Host" value={host} onChange={setHost} placeholder="smtp.example.com" />
           <label className="field">
             <span className="field-label">Port</span>
             <input
@@ -126,15 +120,7 @@ export function MailAdmin() {
               onChange={(e) => setPort(e.target.value)}
             />
           </label>
-          <label className="field">
-            <span className="field-label">User name</span>
-            <input
-              className="input"
-              value={username}
-              autoComplete="off"
-              onChange={(e) => setUsername(e.target.value)}
-            />
-          </label>
+          <TextField label="User name" value={username} onChange={setUsername} autoComplete="off" />
           <div className="field">
             <label className="field-label" htmlFor="smtp-password">
               Password{' '}
@@ -169,25 +155,19 @@ export function MailAdmin() {
             )}
             <span className="field-help">Write-only: never shown again once saved.</span>
           </div>
-          <label className="field">
-            <span className="field-label">Sender</span>
-            <input
-              className="input"
-              value={from}
-              placeholder="Syncgraph <sync@example.com>"
-              onChange={(e) => setFrom(e.target.value)}
-            />
-          </label>
-          <label className="field">
-            <span className="field-label">Link base URL</span>
-            <input
-              className="input"
-              value={linkBaseUrl}
-              placeholder="https://syncgraph.example.com"
-              onChange={(e) => setLinkBaseUrl(e.target.value)}
-            />
-            <span className="field-help">Messages link to runs under this address.</span>
-          </label>
+          <TextField
+            label="Sender"
+            value={from}
+            onChange={setFrom}
+            placeholder="Syncgraph <sync@example.com>"
+          />
+          <TextField
+            label="Link base URL"
+            value={linkBaseUrl}
+            onChange={setLinkBaseUrl}
+            placeholder="https://syncgraph.example.com"
+            help="Messages link to runs under this address."
+          />
         </div>
         <label className="switch">
           <input
@@ -198,11 +178,7 @@ export function MailAdmin() {
           />
           TLS from the first byte (usually port 465); otherwise STARTTLS when the server offers it
         </label>
-        {formError && (
-          <div className="notice notice-error" role="alert">
-            {formError}
-          </div>
-        )}
+        <ErrorNotice error={formError} />
         <div className="row">
           <button className="btn btn-primary" type="submit" disabled={busy}>
             {busy && <span className="spinner" aria-hidden="true" />} Save

@@ -2,10 +2,13 @@ import { useCallback, useEffect, useState } from 'react'
 import { errorText } from '../../api/client.ts'
 import { ROLES, usersApi, type ManagedUser, type Role } from '../../api/users.ts'
 import { formatDate } from '../../lib/files.ts'
+import { NewButton, RowAction } from '../../ui/buttons.tsx'
 import { Dialog } from '../../ui/dialog.tsx'
-import { Icon } from '../../ui/icons.tsx'
 import { notify } from '../../ui/toasts.tsx'
 import '../../styles/jobs.css'
+import { ErrorNotice } from '../../ui/status.tsx'
+import { TextField } from '../../ui/text-field.tsx'
+import { ActionsHeader } from '../../ui/table.tsx'
 
 /** What each role is for; the permissions themselves come from the server (server/auth/permissions.ts). */
 const ROLE_HELP: Record<Role, string> = {
@@ -136,9 +139,7 @@ export function UsersAdmin() {
     <section aria-label="Users" className="card sg-card">
       <div className="row">
         <h2 className="grow">Users and roles</h2>
-        <button className="btn btn-primary" onClick={() => open({ kind: 'create' })}>
-          <Icon name="plus" /> New user
-        </button>
+        <NewButton label="New user" onClick={() => open({ kind: 'create' })} />
       </div>
       <ul className="muted">
         {ROLES.map((r) => (
@@ -157,9 +158,7 @@ export function UsersAdmin() {
               <th>Role</th>
               <th>Status</th>
               <th>Created</th>
-              <th>
-                <span className="visually-hidden">Actions</span>
-              </th>
+              <ActionsHeader />
             </tr>
           </thead>
           <tbody>
@@ -206,20 +205,18 @@ export function UsersAdmin() {
                       Disable
                     </button>
                   )}
-                  <button
-                    className="btn btn-ghost btn-sm"
-                    aria-label={`Reset the password of ${u.username}`}
+                  <RowAction
+                    label={`Reset the password of ${u.username}`}
+                    icon="edit"
+                    text="Password"
                     onClick={() => open({ kind: 'password', user: u })}
-                  >
-                    <Icon name="edit" size={14} /> Password
-                  </button>
-                  <button
-                    className="btn btn-ghost btn-sm btn-danger"
-                    aria-label={`Delete ${u.username}`}
+                  />
+                  <RowAction
+                    label={`Delete ${u.username}`}
+                    icon="trash"
+                    danger
                     onClick={() => open({ kind: 'delete', user: u })}
-                  >
-                    <Icon name="trash" size={14} />
-                  </button>
+                  />
                 </td>
               </tr>
             ))}
@@ -249,17 +246,14 @@ export function UsersAdmin() {
       >
         {pending?.kind === 'create' && (
           <>
-            <label className="field">
-              <span className="field-label">User name</span>
-              <input
-                className="input"
-                value={username}
-                onChange={(e) => setUsername(e.target.value)}
-                autoComplete="off"
-                autoFocus
-                required
-              />
-            </label>
+            <TextField
+              label="User name"
+              value={username}
+              onChange={setUsername}
+              autoComplete="off"
+              autoFocus
+              required
+            />
             <label className="field">
               <span className="field-label">Role</span>
               <select className="select" value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -308,11 +302,7 @@ export function UsersAdmin() {
             Make <strong>{pending.user.username}</strong> {pending.role}: {ROLE_HELP[pending.role]}.
           </p>
         )}
-        {formError && (
-          <div className="notice notice-error" role="alert">
-            {formError}
-          </div>
-        )}
+        <ErrorNotice error={formError} />
       </Dialog>
     </section>
   )

@@ -9,6 +9,8 @@ import { Icon } from '../../ui/icons.tsx'
 import { notify } from '../../ui/toasts.tsx'
 import { isTerminal, useLiveRun } from './live-run.ts'
 import { PlanPanel } from './plan-view.tsx'
+import { ErrorNotice } from '../../ui/status.tsx'
+import { TextField } from '../../ui/text-field.tsx'
 
 const runHref = (id: string) => `#/runs/${encodeURIComponent(id)}`
 const jobHref = (a: ApprovalRequest) =>
@@ -62,11 +64,7 @@ export function ApprovalsScreen() {
           Refresh
         </button>
       </div>
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
       {requests === null && !error && <div className="empty">Loading…</div>}
 
       <section aria-labelledby="pending-title">
@@ -257,16 +255,13 @@ function PendingRequest({
         </div>
       )}
       <div className="approval-decide">
-        <label className="field">
-          <span className="field-label">Comment</span>
-          <input
-            className="input"
-            value={comment}
-            maxLength={2000}
-            placeholder="Why you approve or deny (kept with the request)"
-            onChange={(e) => setComment(e.target.value)}
-          />
-        </label>
+        <TextField
+          label="Comment"
+          value={comment}
+          onChange={setComment}
+          maxLength={2000}
+          placeholder="Why you approve or deny (kept with the request)"
+        />
         <button
           className="btn btn-primary"
           disabled={!canApprove || busy !== null || (r.planRunId !== null && planRun?.status !== 'succeeded')}

@@ -6,6 +6,8 @@ import { Dialog } from '../../ui/dialog.tsx'
 import { Icon } from '../../ui/icons.tsx'
 import { notify } from '../../ui/toasts.tsx'
 import { ParamInput } from '../templates.tsx'
+import { ErrorNotice } from '../../ui/status.tsx'
+import { TextField } from '../../ui/text-field.tsx'
 
 interface DraftStep {
   key: number
@@ -107,20 +109,8 @@ export function CollectionEditorDialog(props: {
       submitDisabled={name.trim() === '' || steps.length === 0 || steps.some((s) => s.graphId === '')}
     >
       <div className="sg-form-grid">
-        <label className="field">
-          <span className="field-label">Name</span>
-          <input
-            className="input"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            autoFocus
-            required
-          />
-        </label>
-        <label className="field">
-          <span className="field-label">Description</span>
-          <input className="input" value={description} onChange={(e) => setDescription(e.target.value)} />
-        </label>
+        <TextField label="Name" value={name} onChange={setName} autoFocus required />
+        <TextField label="Description" value={description} onChange={setDescription} />
       </div>
       <div className="stack">
         <div className="row">
@@ -223,11 +213,7 @@ export function CollectionEditorDialog(props: {
           })}
         </ol>
       </div>
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
     </Dialog>
   )
 }

@@ -5,12 +5,15 @@ import { describeCadence } from '../../lib/cadence.ts'
 import { formatDate } from '../../lib/files.ts'
 import { useCan } from '../../lib/permissions.ts'
 import { navigate } from '../../lib/router.ts'
+import { NewButton, RowAction } from '../../ui/buttons.tsx'
 import { Dialog } from '../../ui/dialog.tsx'
-import { Icon } from '../../ui/icons.tsx'
 import { notify } from '../../ui/toasts.tsx'
 import { CollectionDetail } from './collection-detail.tsx'
 import { CollectionEditorDialog } from './collection-editor.tsx'
 import { announceRun, NextRun } from './job-parts.tsx'
+import { ErrorNotice } from '../../ui/status.tsx'
+import { TextField } from '../../ui/text-field.tsx'
+import { ActionsHeader } from '../../ui/table.tsx'
 
 /** `#/collections` lists collections and collection templates; `#/collections/<id>` shows one. */
 export function CollectionsScreen({ id }: { id?: string | undefined }) {
@@ -85,17 +88,9 @@ function CollectionList() {
         <h1 id="collections-title">Collections</h1>
         <span className="muted">Graphs run one after another as one job.</span>
         <div className="grow" />
-        {canCreate && (
-          <button className="btn btn-primary" onClick={() => setPending({ kind: 'create' })}>
-            <Icon name="plus" /> New collection
-          </button>
-        )}
+        {canCreate && <NewButton label="New collection" onClick={() => setPending({ kind: 'create' })} />}
       </div>
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
       {collections === null && !error && <div className="empty">Loading…</div>}
       {collections !== null && collections.length === 0 && (
         <div className="empty card">
@@ -115,9 +110,7 @@ function CollectionList() {
                 <th>Schedule</th>
                 <th>Next run</th>
                 <th>Updated</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                <ActionsHeader />
               </tr>
             </thead>
             <tbody>
@@ -146,22 +139,20 @@ function CollectionList() {
                   <td className="muted">{formatDate(c.updatedAt)}</td>
                   <td className="actions">
                     {canRun && (
-                      <button
-                        className="btn btn-ghost btn-sm"
-                        aria-label={`Run ${c.name} now`}
+                      <RowAction
+                        label={`Run ${c.name} now`}
+                        icon="play"
+                        text="Run now"
                         onClick={() => void run(c)}
-                      >
-                        <Icon name="play" size={14} /> Run now
-                      </button>
+                      />
                     )}
                     {canDelete && (
-                      <button
-                        className="btn btn-ghost btn-sm btn-danger"
-                        aria-label={`Delete ${c.name}`}
+                      <RowAction
+                        label={`Delete ${c.name}`}
+                        icon="trash"
+                        danger
                         onClick={() => setPending({ kind: 'delete', collection: c })}
-                      >
-                        <Icon name="trash" size={14} />
-                      </button>
+                      />
                     )}
                   </td>
                 </tr>
@@ -186,9 +177,7 @@ function CollectionList() {
                   <th>Name</th>
                   <th>Steps</th>
                   <th>Schedule</th>
-                  <th>
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  <ActionsHeader />
                 </tr>
               </thead>
               <tbody>
@@ -202,25 +191,23 @@ function CollectionList() {
                     <td className="muted">{t.schedule ? describeCadence(t.schedule) : '—'}</td>
                     <td className="actions">
                       {canCreate && (
-                        <button
-                          className="btn btn-ghost btn-sm"
-                          aria-label={`New collection from ${t.name}`}
+                        <RowAction
+                          label={`New collection from ${t.name}`}
+                          icon="plus"
+                          text="Use"
                           onClick={() => {
                             setName(t.name)
                             setPending({ kind: 'instantiate', template: t })
                           }}
-                        >
-                          <Icon name="plus" size={14} /> Use
-                        </button>
+                        />
                       )}
                       {canDelete && (
-                        <button
-                          className="btn btn-ghost btn-sm btn-danger"
-                          aria-label={`Delete template ${t.name}`}
+                        <RowAction
+                          label={`Delete template ${t.name}`}
+                          icon="trash"
+                          danger
                           onClick={() => setPending({ kind: 'delete-template', template: t })}
-                        >
-                          <Icon name="trash" size={14} />
-                        </button>
+                        />
                       )}
                     </td>
                   </tr>
@@ -258,17 +245,14 @@ function CollectionList() {
         submitDisabled={pending?.kind === 'instantiate' && name.trim() === ''}
       >
         {pending?.kind === 'instantiate' ? (
-          <label className="field">
-            <span className="field-label">Name</span>
-            <input
-              className="input"
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              autoFocus
-              required
-            />
-            <span className="field-help">The new collection gets the template’s steps and schedule.</span>
-          </label>
+          <TextField
+            label="Name"
+            value={name}
+            onChange={setName}
+            autoFocus
+            required
+            help="The new collection gets the template’s steps and schedule."
+          />
         ) : pending?.kind === 'delete' ? (
           <p>
             Delete <strong>{pending.collection.name}</strong> and its schedule? Its past runs stay in the

@@ -13,6 +13,7 @@ import { navigate } from '../../lib/router.ts'
 import { Icon } from '../../ui/icons.tsx'
 import '../../styles/dashboard.css'
 import { editorHref, relativeTime, StatusBadge, statusTone } from './drill.tsx'
+import { Loading } from '../../ui/status.tsx'
 
 const ChangeChart = lazy(() => import('./change-chart.tsx'))
 
@@ -188,9 +189,7 @@ export function DashboardScreen() {
             <Icon name="error" /> Could not load the dashboard: {error}
           </div>
         ) : (
-          <div className="empty" aria-busy="true">
-            <span className="spinner" /> Loading the dashboard…
-          </div>
+          <Loading text="Loading the dashboard…" />
         )}
       </main>
     )

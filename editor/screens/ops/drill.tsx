@@ -100,6 +100,26 @@ export function fromLocalInput(value: string): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString()
 }
 
+/** A labelled `<input type="datetime-local">` of a filter bar, bound to an ISO instant. */
+export function DateTimeFilter(props: {
+  label: string
+  value: string | undefined
+  onChange: (iso: string | undefined) => void
+}) {
+  return (
+    <label className="field">
+      <span className="field-label">{props.label}</span>
+      <input
+        aria-label={props.label}
+        className="input"
+        type="datetime-local"
+        value={toLocalInput(props.value)}
+        onChange={(e) => props.onChange(fromLocalInput(e.target.value))}
+      />
+    </label>
+  )
+}
+
 /** A select of the stored graphs (plus the selected id when it is no longer stored); "" is every graph. */
 export function GraphSelect(props: {
   value: string | undefined

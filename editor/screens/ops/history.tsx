@@ -14,7 +14,9 @@ import { formatDate, formatNumber } from '../../lib/files.ts'
 import { navigate } from '../../lib/router.ts'
 import { Icon } from '../../ui/icons.tsx'
 import '../../styles/dashboard.css'
-import { ActionBadge, fromLocalInput, GraphSelect, toLocalInput, useHashQuery } from './drill.tsx'
+import { ActionBadge, DateTimeFilter, GraphSelect, useHashQuery } from './drill.tsx'
+import { ClearFiltersButton } from '../../ui/buttons.tsx'
+import { LoadError, Loading } from '../../ui/status.tsx'
 
 const PAGE_SIZE = 50
 
@@ -242,26 +244,8 @@ export function HistoryScreen() {
           />
         </label>
         <GraphSelect value={filter.graphId} onChange={(graphId) => set({ graphId })} />
-        <label className="field">
-          <span className="field-label">From</span>
-          <input
-            aria-label="From"
-            className="input"
-            type="datetime-local"
-            value={toLocalInput(filter.from)}
-            onChange={(e) => set({ from: fromLocalInput(e.target.value) })}
-          />
-        </label>
-        <label className="field">
-          <span className="field-label">To</span>
-          <input
-            aria-label="To"
-            className="input"
-            type="datetime-local"
-            value={toLocalInput(filter.to)}
-            onChange={(e) => set({ to: fromLocalInput(e.target.value) })}
-          />
-        </label>
+        <DateTimeFilter label="From" value={filter.from} onChange={(from) => set({ from })} />
+        <DateTimeFilter label="To" value={filter.to} onChange={(to) => set({ to })} />
         <label className="field">
           <span className="field-label">Outcome</span>
           <select
@@ -315,23 +299,13 @@ export function HistoryScreen() {
               {filter.from ? formatDate(filter.from) : '…'} → {filter.to ? formatDate(filter.to) : 'now'}
             </span>
           )}
-          <button className="btn btn-ghost btn-sm" onClick={() => navigate('/history')}>
-            <Icon name="close" size={12} /> Clear filters
-          </button>
+          <ClearFiltersButton onClick={() => navigate('/history')} />
         </div>
       )}
 
-      {error && (
-        <div className="notice notice-error" role="alert" style={{ marginBottom: 12 }}>
-          <Icon name="error" /> Could not load the history: {error}
-        </div>
-      )}
+      <LoadError what="the history" error={error} />
 
-      {result === null && !error && (
-        <div className="empty" aria-busy="true">
-          <span className="spinner" /> Loading the history…
-        </div>
-      )}
+      {result === null && !error && <Loading text="Loading the history…" />}
 
       {result !== null && result.entries.length === 0 && (
         <div className="empty card">

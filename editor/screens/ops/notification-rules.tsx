@@ -10,10 +10,13 @@ import {
 } from '../../api/jobs.ts'
 import { formatDate } from '../../lib/files.ts'
 import { useCan } from '../../lib/permissions.ts'
-import { Dialog } from '../../ui/dialog.tsx'
+import { RowAction } from '../../ui/buttons.tsx'
+import { CloseFooter, Dialog } from '../../ui/dialog.tsx'
 import { Icon } from '../../ui/icons.tsx'
 import { notify } from '../../ui/toasts.tsx'
 import '../../styles/jobs.css'
+import { ErrorNotice } from '../../ui/status.tsx'
+import { ActionsHeader } from '../../ui/table.tsx'
 
 const EVENT_LABELS: Record<NotifyEvent, string> = {
   failure: 'On failure',
@@ -102,11 +105,7 @@ export function NotificationRules({
 
   return (
     <div className="stack">
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
       {rules !== null && rules.length === 0 && <p className="muted">No notifications yet.</p>}
       {rules !== null && rules.length > 0 && (
         <table className="table list-table" aria-label="Notification rules">
@@ -115,9 +114,7 @@ export function NotificationRules({
               <th>Channel</th>
               <th>Sent to</th>
               <th>When</th>
-              <th>
-                <span className="visually-hidden">Actions</span>
-              </th>
+              <ActionsHeader />
             </tr>
           </thead>
           <tbody>
@@ -139,13 +136,12 @@ export function NotificationRules({
                 </td>
                 <td className="actions">
                   {canRun && (
-                    <button
-                      className="btn btn-ghost btn-sm btn-danger"
-                      aria-label={`Remove notification to ${r.channel === 'email' ? (r.to ?? []).join(', ') : r.url}`}
+                    <RowAction
+                      label={`Remove notification to ${r.channel === 'email' ? (r.to ?? []).join(', ') : r.url}`}
+                      icon="trash"
+                      danger
                       onClick={() => void remove(r)}
-                    >
-                      <Icon name="trash" size={14} />
-                    </button>
+                    />
                   )}
                 </td>
               </tr>
@@ -207,11 +203,7 @@ export function NotificationRules({
               </label>
             ))}
           </div>
-          {formError && (
-            <div className="notice notice-error" role="alert">
-              {formError}
-            </div>
-          )}
+          <ErrorNotice error={formError} />
         </div>
       )}
       {deliveries.length > 0 && (
@@ -249,11 +241,7 @@ export function NotificationsDialog(props: {
       open
       wide
       onClose={props.onClose}
-      footer={
-        <button type="button" className="btn" onClick={props.onClose}>
-          Close
-        </button>
-      }
+      footer={<CloseFooter onClose={props.onClose} />}
     >
       <p className="muted">
         Send an e-mail (through the mail server set under Admin → Mail) or call a webhook when a run ends.

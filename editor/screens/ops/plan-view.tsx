@@ -12,6 +12,7 @@ import {
 import { formatNumber } from '../../lib/files.ts'
 import { Icon } from '../../ui/icons.tsx'
 import '../../styles/plan.css'
+import { ErrorNotice } from '../../ui/status.tsx'
 
 /** Entries per page of the plan table. */
 export const PLAN_PAGE = 50
@@ -320,11 +321,7 @@ export function PlanPanel({
           <Icon name="download" size={14} /> Export CSV
         </a>
       </div>
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
       <div className="card plan-table-wrap">
         <table className="table plan-table" aria-label="Plan entries">
           <thead>

@@ -10,7 +10,7 @@ import {
 import type { Row } from '../../api/types.ts'
 import { formatDate, formatDuration, formatNumber } from '../../lib/files.ts'
 import { DataTable, inferColumns } from '../../panel/data-table.tsx'
-import { StatusBadge } from '../../panel/bottom-panels.tsx'
+import { StatsCells, StatsHead, StatusBadge } from '../../panel/bottom-panels.tsx'
 import { Dialog } from '../../ui/dialog.tsx'
 import { Icon } from '../../ui/icons.tsx'
 import { notify } from '../../ui/toasts.tsx'
@@ -159,45 +159,12 @@ function NodeStatsTable({ run, onRejected }: { run: RunWithMode; onRejected: (no
   return (
     <div className="card">
       <table className="table" aria-label="Rows per node">
-        <thead>
-          <tr>
-            <th>Node</th>
-            <th>Type</th>
-            <th>Status</th>
-            <th className="num">Rows in</th>
-            <th className="num">Rows out</th>
-            <th className="num">Rejected</th>
-            <th className="num">Errors</th>
-            <th className="num">Rows/s</th>
-            <th className="num">Busy</th>
-          </tr>
-        </thead>
+        <StatsHead />
         <tbody>
           {entries.map(([id, s]) => (
             <tr key={id} data-testid={`node-row-${id}`}>
               <td className="mono">{id}</td>
-              <td className="faint">{s.type}</td>
-              <td>
-                <StatusBadge status={s.status} />
-              </td>
-              <td className="num">{formatNumber(s.rowsIn)}</td>
-              <td className="num">{formatNumber(s.rowsOut)}</td>
-              <td className="num">
-                {s.rowsRejected > 0 ? (
-                  <button
-                    className="link-button"
-                    onClick={() => onRejected(id)}
-                    aria-label={`View rejected rows of ${id}`}
-                  >
-                    {formatNumber(s.rowsRejected)}
-                  </button>
-                ) : (
-                  formatNumber(s.rowsRejected)
-                )}
-              </td>
-              <td className="num">{formatNumber(s.errors)}</td>
-              <td className="num">{formatNumber(Math.round(s.rowsPerSec))}</td>
-              <td className="num">{formatDuration(s.busyMs)}</td>
+              <StatsCells id={id} stats={s} onRejected={onRejected} />
             </tr>
           ))}
         </tbody>

@@ -6,7 +6,9 @@ import { formatDate, formatDuration, formatNumber } from '../../lib/files.ts'
 import { navigate } from '../../lib/router.ts'
 import { Icon } from '../../ui/icons.tsx'
 import '../../styles/dashboard.css'
-import { fromLocalInput, GraphSelect, StatusBadge, toLocalInput, useHashQuery } from './drill.tsx'
+import { DateTimeFilter, GraphSelect, StatusBadge, useHashQuery } from './drill.tsx'
+import { ClearFiltersButton } from '../../ui/buttons.tsx'
+import { LoadError, Loading } from '../../ui/status.tsx'
 
 const STATUSES: StoredRunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']
 const MODES = [
@@ -105,44 +107,14 @@ export function RunsListScreen() {
             ))}
           </select>
         </label>
-        <label className="field">
-          <span className="field-label">Created from</span>
-          <input
-            aria-label="Created from"
-            className="input"
-            type="datetime-local"
-            value={toLocalInput(filter.from)}
-            onChange={(e) => set({ from: fromLocalInput(e.target.value) })}
-          />
-        </label>
-        <label className="field">
-          <span className="field-label">Created before</span>
-          <input
-            aria-label="Created before"
-            className="input"
-            type="datetime-local"
-            value={toLocalInput(filter.to)}
-            onChange={(e) => set({ to: fromLocalInput(e.target.value) })}
-          />
-        </label>
+        <DateTimeFilter label="Created from" value={filter.from} onChange={(from) => set({ from })} />
+        <DateTimeFilter label="Created before" value={filter.to} onChange={(to) => set({ to })} />
         <div className="grow" />
-        {active && (
-          <button className="btn btn-ghost btn-sm" onClick={() => navigate('/runs')}>
-            <Icon name="close" size={12} /> Clear filters
-          </button>
-        )}
+        {active && <ClearFiltersButton onClick={() => navigate('/runs')} />}
       </div>
 
-      {error && (
-        <div className="notice notice-error" role="alert" style={{ marginBottom: 12 }}>
-          <Icon name="error" /> Could not load the runs: {error}
-        </div>
-      )}
-      {runs === null && !error && (
-        <div className="empty" aria-busy="true">
-          <span className="spinner" /> Loading runs…
-        </div>
-      )}
+      <LoadError what="the runs" error={error} />
+      {runs === null && !error && <Loading text="Loading runs…" />}
       {runs !== null && runs.length === 0 && (
         <div className="empty card">{active ? 'No run matches these filters.' : 'No graph has run yet.'}</div>
       )}

@@ -19,6 +19,7 @@ import { notify } from '../../ui/toasts.tsx'
 import type { ParamSpec } from '../../api/types.ts'
 import { ParamInput } from '../templates.tsx'
 import '../../styles/jobs.css'
+import { ErrorNotice } from '../../ui/status.tsx'
 
 /** A job a schedule can be set on. */
 export interface JobOption {
@@ -352,11 +353,7 @@ export function ScheduleDialog(props: {
         Enabled
       </label>
 
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
     </Dialog>
   )
 }

@@ -4,11 +4,13 @@ import { jobsApi, type ScheduleEvent, type ScheduleView } from '../../api/jobs.t
 import { describeCadence } from '../../lib/cadence.ts'
 import { formatDate } from '../../lib/files.ts'
 import { useCan } from '../../lib/permissions.ts'
-import { Dialog } from '../../ui/dialog.tsx'
-import { Icon } from '../../ui/icons.tsx'
+import { NewButton, RowAction } from '../../ui/buttons.tsx'
+import { CloseFooter, Dialog } from '../../ui/dialog.tsx'
 import { notify } from '../../ui/toasts.tsx'
 import { NextRun } from './job-parts.tsx'
 import { ScheduleDialog, specOf, type JobOption } from './schedule-dialog.tsx'
+import { ErrorNotice } from '../../ui/status.tsx'
+import { ActionsHeader } from '../../ui/table.tsx'
 
 type Pending = { kind: 'new' } | { kind: 'edit' | 'delete' | 'events'; schedule: ScheduleView } | null
 
@@ -78,20 +80,14 @@ export function SchedulesScreen() {
         <span className="muted">Soonest next run first.</span>
         <div className="grow" />
         {canRun && (
-          <button
-            className="btn btn-primary"
+          <NewButton
+            label="New schedule"
             onClick={() => setPending({ kind: 'new' })}
             disabled={jobs.length === 0}
-          >
-            <Icon name="plus" /> New schedule
-          </button>
+          />
         )}
       </div>
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
       {schedules === null && !error && <div className="empty">Loading…</div>}
       {schedules !== null && schedules.length === 0 && (
         <div className="empty card">
@@ -114,9 +110,7 @@ export function SchedulesScreen() {
                 <th>Last run</th>
                 <th>Limits</th>
                 <th>Enabled</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                <ActionsHeader />
               </tr>
             </thead>
             <tbody>
@@ -160,30 +154,27 @@ export function SchedulesScreen() {
                       </label>
                     </td>
                     <td className="actions">
-                      <button
-                        className="btn btn-ghost btn-sm"
-                        aria-label={`What the scheduler did for ${job.name}`}
+                      <RowAction
+                        label={`What the scheduler did for ${job.name}`}
+                        icon="history"
+                        text="Events"
                         onClick={() => setPending({ kind: 'events', schedule: s })}
-                      >
-                        <Icon name="history" size={14} /> Events
-                      </button>
+                      />
                       {canRun && (
-                        <button
-                          className="btn btn-ghost btn-sm"
-                          aria-label={`Edit the schedule of ${job.name}`}
+                        <RowAction
+                          label={`Edit the schedule of ${job.name}`}
+                          icon="edit"
+                          text="Edit"
                           onClick={() => setPending({ kind: 'edit', schedule: s })}
-                        >
-                          <Icon name="edit" size={14} /> Edit
-                        </button>
+                        />
                       )}
                       {canRun && (
-                        <button
-                          className="btn btn-ghost btn-sm btn-danger"
-                          aria-label={`Delete the schedule of ${job.name}`}
+                        <RowAction
+                          label={`Delete the schedule of ${job.name}`}
+                          icon="trash"
+                          danger
                           onClick={() => setPending({ kind: 'delete', schedule: s })}
-                        >
-                          <Icon name="trash" size={14} />
-                        </button>
+                        />
                       )}
                     </td>
                   </tr>
@@ -272,17 +263,9 @@ function ScheduleEventsDialog(props: { schedule: ScheduleView; name: string; onC
       open
       wide
       onClose={props.onClose}
-      footer={
-        <button type="button" className="btn" onClick={props.onClose}>
-          Close
-        </button>
-      }
+      footer={<CloseFooter onClose={props.onClose} />}
     >
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorNotice error={error} />
       {events !== null && events.length === 0 && <p className="muted">The schedule has not fired yet.</p>}
       {events !== null && events.length > 0 && (
         <table className="table" aria-label="Scheduler events">

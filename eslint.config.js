@@ -7,7 +7,8 @@ import globals from 'globals'
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'bench/.data/'] },
+  // .tmp/ is the gitignored scratch folder.
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'bench/.data/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,7 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ApiError, api, errorText } from '../api/client.ts'
+import { jobsApi } from '../api/jobs.ts'
 import { isPending, plansApi } from '../api/plans.ts'
 import type { NodeTypeInfo, RunDetail, StoredGraph } from '../api/types.ts'
 import { parseClipboard, readStoredClipboard, writeClipboard } from '../canvas/clipboard.ts'
@@ -29,6 +30,7 @@ import { Icon } from '../ui/icons.tsx'
 import { notify } from '../ui/toasts.tsx'
 import { SaveTemplateDialog } from './template-dialogs.tsx'
 import { GraphJobDialog, type GraphJobAction } from './ops/graph-jobs.tsx'
+import { NextRun } from './ops/job-parts.tsx'
 
 let catalogCache: Promise<NodeTypeInfo[]> | undefined
 /** The node catalog, fetched once per page load. */
@@ -128,6 +130,23 @@ function Workspace() {
   const [jobAction, setJobAction] = useState<GraphJobAction | null>(null)
   const [shortcutsOpen, setShortcutsOpen] = useState(false)
   const [historyKey, setHistoryKey] = useState(0)
+  const [nextRunAt, setNextRunAt] = useState<string | null>(null)
+
+  // The graph's next scheduled run, shown beside the Schedule button; read again when its dialog closes.
+  useEffect(() => {
+    if (!canRun || jobAction !== null) return
+    let cancelled = false
+    jobsApi
+      .listSchedules()
+      .then(({ schedules }) => {
+        const mine = schedules.find((s) => s.jobKind === 'graph' && s.jobId === graphId && s.enabled)
+        if (!cancelled) setNextRunAt(mine?.nextRunAt ?? null)
+      })
+      .catch(() => undefined)
+    return () => {
+      cancelled = true
+    }
+  }, [canRun, graphId, jobAction])
   const addCount = useRef(0)
   const stopFollowing = useRef<(() => void) | null>(null)
 
@@ -493,6 +512,11 @@ function Workspace() {
           >
             <Icon name="history" />
           </button>
+        )}
+        {canRun && nextRunAt !== null && (
+          <span className="faint sg-nowrap" data-testid="editor-next-run">
+            Next run <NextRun at={nextRunAt} />
+          </span>
         )}
         {canRun && (
           <button

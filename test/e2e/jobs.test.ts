@@ -197,6 +197,10 @@ describeE2E('collections, schedules and notifications in Chromium', () => {
     const row = page.getByRole('row').filter({ hasText: 'Copy A' })
     await row.getByTestId('next-run').waitFor()
     expect(await page.getByRole('row').filter({ hasText: 'Copy B' }).getByTestId('next-run').count()).toBe(0)
+    // The editor of the scheduled graph shows its next run too.
+    const { graphs } = await get<{ graphs: { id: string; name: string }[] }>('/graphs')
+    await page.goto(`${base}/#/graphs/${encodeURIComponent(graphs.find((g) => g.name === 'Copy A')!.id)}`)
+    await page.getByTestId('editor-next-run').getByTestId('next-run').waitFor()
 
     await page.goto(`${base}/#/schedules`)
     const table = page.getByRole('table', { name: 'Schedules' })

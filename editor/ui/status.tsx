@@ -31,3 +31,12 @@ export function Loading(props: { text: string }) {
     </div>
   )
 }
+
+/** A section whose data is not there yet: its load error, or a busy placeholder. */
+export function PendingSection(props: { label: string; error: string | null | undefined }) {
+  return (
+    <section aria-label={props.label}>
+      {props.error ? <ErrorNotice error={props.error} /> : <Loading text="Loading…" />}
+    </section>
+  )
+}

@@ -3,7 +3,7 @@ import { errorText } from '../../api/client.ts'
 import { jobsApi, type NotificationSettings, type SmtpInput } from '../../api/jobs.ts'
 import { notify } from '../../ui/toasts.tsx'
 import '../../styles/jobs.css'
-import { ErrorNotice } from '../../ui/status.tsx'
+import { ErrorNotice, PendingSection } from '../../ui/status.tsx'
 import { TextField } from '../../ui/text-field.tsx'
 
 type PasswordAction = 'keep' | 'set' | 'remove'
@@ -78,20 +78,7 @@ export function MailAdmin() {
     }
   }
 
-  if (error)
-    return (
-      <section aria-label="Mail">
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      </section>
-    )
-  if (settings === null)
-    return (
-      <section aria-label="Mail">
-        <div className="empty">Loading…</div>
-      </section>
-    )
+  if (error || settings === null) return <PendingSection label="Mail" error={error} />
 
   const hasPassword = settings.smtp?.hasPassword ?? false
   return (

@@ -9,6 +9,7 @@ import {
   type WriteAction,
 } from '../../api/policies.ts'
 import { notify } from '../../ui/toasts.tsx'
+import { PendingSection } from '../../ui/status.tsx'
 import '../../styles/jobs.css'
 
 interface RuleDraft {
@@ -163,20 +164,7 @@ export function PoliciesAdmin() {
     }
   }
 
-  if (error)
-    return (
-      <section aria-label="Policies">
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      </section>
-    )
-  if (policies === null)
-    return (
-      <section aria-label="Policies">
-        <div className="empty">Loading…</div>
-      </section>
-    )
+  if (error || policies === null) return <PendingSection label="Policies" error={error} />
 
   const writeConnectors = ['ldap', ...connectors.filter((c) => c === 'sql' || c.startsWith('sql:')), '*']
   const connectorPicker = (

@@ -1,27 +1,9 @@
+import type { PolicyDocument, Role } from '../../engine/access.ts'
 import { request } from './client.ts'
 
-/** What an LDAP or SQL write does to an object. */
-export const WRITE_ACTIONS = ['create', 'update', 'delete', 'disable', 'move'] as const
-export type WriteAction = (typeof WRITE_ACTIONS)[number]
-
-/** One write rule: which objects of which connector may be written, and which attributes (or `*`). */
-export interface WriteRule {
-  connector: string
-  object: string
-  attributes: string[] | '*'
-  actions?: WriteAction[]
-}
-
-/** A role's policy (server/policies/policy.ts); a missing part does not restrict. */
-export interface PolicyDocument {
-  sources?: { allow: string[] }
-  destinations?: { allow: string[] }
-  writes?: WriteRule[]
-  /** Runs by the role wait for an approver: of jobs that write, or all of them; expiry in hours (24). */
-  approval?: { for: 'writes' | 'all'; expiresHours?: number }
-}
-
-export type Role = 'admin' | 'designer' | 'operator' | 'viewer'
+// The policy document's shape and the write actions, as the server checks them (engine/access.ts).
+export { WRITE_ACTIONS, type PolicyDocument, type WriteAction, type WriteRule } from '../../engine/access.ts'
+export type { Role }
 
 export interface RolePolicy {
   role: Role

@@ -1,7 +1,8 @@
 import { request } from './client.ts'
 
-export const ROLES = ['admin', 'designer', 'operator', 'viewer'] as const
-export type Role = (typeof ROLES)[number]
+import { ROLES, type Role } from '../../engine/access.ts'
+
+export { ROLES, type Role }
 
 /** A user as /api/users returns it (never a password hash). */
 export interface ManagedUser {

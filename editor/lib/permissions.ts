@@ -1,7 +1,9 @@
 import { create } from 'zustand'
 
-/** The permissions of a role, as GET /api/auth/me lists them (server/auth/permissions.ts decides). */
-export type Permission = 'create' | 'edit' | 'delete' | 'run' | 'view-any' | 'approve' | 'manage-users'
+import type { Permission } from '../../engine/access.ts'
+
+/** The permissions of a role, as GET /api/auth/me lists them (the server decides which a role has). */
+export type { Permission }
 
 interface PermissionState {
   permissions: ReadonlySet<string>

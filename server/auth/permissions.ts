@@ -1,25 +1,9 @@
 import { createMiddleware } from 'hono/factory'
-import type { AppEnv, Role, SessionUser } from '../http/env.ts'
+import type { AppEnv, SessionUser } from '../http/env.ts'
+import { ROLE_PERMISSIONS, type Permission } from '../../engine/access.ts'
 import { ApiError } from '../http/errors.ts'
 
-/** What a role may do (issue 8 point 5). */
-export const PERMISSIONS = ['create', 'edit', 'delete', 'run', 'view-any', 'approve', 'manage-users'] as const
-export type Permission = (typeof PERMISSIONS)[number]
-
-/**
- * The one role → permissions table; docs/ARCHITECTURE.md "Users, roles and permissions" explains it.
- * - admin: everything.
- * - designer: builds graphs, templates, collections and connections and runs them; sees only what
- *   they created (no view-any), so designers do not change each other's work.
- * - operator: runs and watches every job, and approves other people's run requests.
- * - viewer: reads everything, changes nothing.
- */
-export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: PERMISSIONS,
-  designer: ['create', 'edit', 'delete', 'run'],
-  operator: ['run', 'view-any', 'approve'],
-  viewer: ['view-any'],
-}
+export { PERMISSIONS, ROLE_PERMISSIONS, type Permission } from '../../engine/access.ts'
 
 export function can(user: Pick<SessionUser, 'role'>, permission: Permission): boolean {
   return ROLE_PERMISSIONS[user.role].includes(permission)

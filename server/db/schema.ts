@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { ROLES } from '../../engine/access.ts'
 
 /** Every table the server stores, declared once (STYLE.md §10); row types are inferred from here. */
 
@@ -11,10 +12,8 @@ export const users = sqliteTable('users', {
   username: text('username').notNull().unique(),
   /** `scrypt$N$r$p$salt$hash`, all base64url. */
   passwordHash: text('password_hash').notNull(),
-  /** One of ROLES (server/http/env.ts): what the user may do is decided by the role (issue 8 point 5). */
-  role: text('role', { enum: ['admin', 'designer', 'operator', 'viewer'] })
-    .notNull()
-    .default('admin'),
+  /** One of ROLES (engine/access.ts): what the user may do is decided by the role (issue 8 point 5). */
+  role: text('role', { enum: ROLES }).notNull().default('admin'),
   /** A disabled user cannot sign in; their sessions are dropped when an admin disables them. */
   disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
   createdAt: createdAt(),
@@ -407,7 +406,7 @@ export const history = sqliteTable(
  * by the policy module's zod schema. A role without a row has no restrictions beyond its permissions.
  */
 export const policies = sqliteTable('policies', {
-  role: text('role', { enum: ['admin', 'designer', 'operator', 'viewer'] }).primaryKey(),
+  role: text('role', { enum: ROLES }).primaryKey(),
   document: text('document').notNull(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   updatedBy: text('updated_by'),

@@ -1,8 +1,6 @@
-import type { UserRow } from '../db/schema.ts'
+import type { Role } from '../../engine/access.ts'
 
-/** The four roles, weakest last (issue 8 point 5). What each may do is in server/auth/permissions.ts. */
-export const ROLES = ['admin', 'designer', 'operator', 'viewer'] as const satisfies readonly UserRow['role'][]
-export type Role = UserRow['role']
+export { ROLES, type Role } from '../../engine/access.ts'
 
 /** The signed-in user, as handlers see it. */
 export interface SessionUser {

@@ -1,106 +1,33 @@
-import { z } from 'zod'
+import {
+  SQL_DRIVER_NAMES,
+  WRITE_ACTIONS,
+  type PolicyDocument,
+  type WriteAction,
+  type WriteRule,
+} from '../../engine/access.ts'
 import type { Catalog, Columns, Graph, GraphNode } from '../../engine/index.ts'
+
+// The policy document's schema is shared with the editor (engine/access.ts).
+export {
+  KNOWN_CONNECTORS,
+  SQL_DRIVER_NAMES,
+  WRITE_ACTIONS,
+  approvalPolicy,
+  policyDocument,
+  writeRule,
+  type ApprovalPolicy,
+  type PolicyDocument,
+  type WriteAction,
+  type WriteRule,
+} from '../../engine/access.ts'
 
 /**
  * Policies per role (issue 8 point 6): which connectors a role's graphs may read from and write to, and
  * which object types (LDAP objectClass, SQL table) and attributes (columns) its syncs and writes may
  * change. `checkPolicy` is pure: it reads a graph (parameters already bound) and says what breaks.
  *
- * Connector names: `csv`, `excel`, `ldap` (LDAP and Active Directory alike), `sql:<driver>` (`sqlite`,
- * `postgres`, `mysql`, `mssql`, `oracle`); in a policy, `sql` stands for every SQL driver and `*` for
- * every connector. Other source and destination node types are named by their type id.
+ * Connector names and the document's schema: engine/access.ts.
  */
-
-export const SQL_DRIVER_NAMES = ['sqlite', 'postgres', 'mysql', 'mssql', 'oracle'] as const
-/** The connector names an editor offers; a policy may also name other node types. */
-export const KNOWN_CONNECTORS = [
-  'csv',
-  'excel',
-  'ldap',
-  'sql',
-  ...SQL_DRIVER_NAMES.map((d) => `sql:${d}` as const),
-] as const
-
-/** What a sync or write may do to an object: create it, update it, or de-provision it (delete, disable, move). */
-export const WRITE_ACTIONS = ['create', 'update', 'delete', 'disable', 'move'] as const
-export type WriteAction = (typeof WRITE_ACTIONS)[number]
-
-const connectorName = z
-  .string()
-  .regex(
-    /^(\*|[A-Za-z0-9_.-]+(:[A-Za-z0-9_*-]+)?)$/,
-    'a connector name such as csv, ldap, sql or sql:postgres',
-  )
-  .max(100)
-
-const connectorRule = z
-  .object({
-    allow: z
-      .array(connectorName)
-      .max(100)
-      .describe('Connector names; an empty list allows none, `sql` every SQL driver, `*` every connector'),
-  })
-  .strict()
-
-export const writeRule = z
-  .object({
-    connector: connectorName.describe('ldap, sql, sql:<driver> or *'),
-    object: z
-      .string()
-      .min(1)
-      .max(200)
-      .describe('LDAP objectClass or SQL table (case-insensitive); `*` for any'),
-    attributes: z
-      .union([z.literal('*'), z.array(z.string().min(1).max(200)).max(500)])
-      .describe('Attributes (columns) that may be written; `*` for any'),
-    actions: z
-      .array(z.enum(WRITE_ACTIONS))
-      .min(1)
-      .optional()
-      .describe('What may be done to these objects (default: everything)'),
-  })
-  .strict()
-export type WriteRule = z.infer<typeof writeRule>
-
-/**
- * Runs by users of the role (for schedules: the job's owner) wait for an approver, as if the job had an
- * approval rule with plan review: `writes` for graphs and collections with a destination or sync node,
- * `all` for every run. A property of the role, so a copy of a graph is governed as the original.
- */
-export const approvalPolicy = z
-  .object({
-    for: z
-      .enum(['writes', 'all'])
-      .describe('writes: runs of jobs with a destination or sync node; all: every run'),
-    expiresHours: z
-      .number()
-      .int()
-      .min(1)
-      .max(24 * 90)
-      .optional()
-      .describe('A pending request not decided within this time expires and is cancelled (default 24)'),
-  })
-  .strict()
-export type ApprovalPolicy = z.infer<typeof approvalPolicy>
-
-/** A role's policy document; a missing part does not restrict. */
-export const policyDocument = z
-  .object({
-    sources: connectorRule.optional().describe('Connectors source nodes may read from'),
-    destinations: connectorRule.optional().describe('Connectors destination and sync nodes may write to'),
-    writes: z
-      .array(writeRule)
-      .max(500)
-      .optional()
-      .describe(
-        'When present, every LDAP and SQL write (sql.write, sql.sync, ldap.sync) must match a rule: connector, object type, attributes, actions',
-      ),
-    approval: approvalPolicy
-      .optional()
-      .describe('When present, runs by the role wait for an approver (see approval rules)'),
-  })
-  .strict()
-export type PolicyDocument = z.infer<typeof policyDocument>
 
 export type PolicyRule = 'sources' | 'destinations' | 'writes.object' | 'writes.attribute' | 'writes.action'
 export interface Violation {

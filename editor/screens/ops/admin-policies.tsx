@@ -10,6 +10,7 @@ import {
 } from '../../api/policies.ts'
 import { notify } from '../../ui/toasts.tsx'
 import { PendingSection } from '../../ui/status.tsx'
+import { ROLE_SUMMARY } from '../../../engine/access.ts'
 import '../../styles/jobs.css'
 
 interface RuleDraft {
@@ -31,13 +32,6 @@ interface Draft {
   approval: 'off' | 'writes' | 'all'
   /** Hours a request waits before it expires; empty: 24. */
   approvalHours: string
-}
-
-const ROLE_HELP: Record<Role, string> = {
-  admin: 'Administrators',
-  designer: 'Build and run their own graphs',
-  operator: 'Run and approve every job',
-  viewer: 'Read only',
 }
 
 function draftOf(policy: PolicyDocument | null): Draft {
@@ -222,7 +216,7 @@ export function PoliciesAdmin() {
             type="button"
             className={`btn btn-sm${p.role === role ? ' btn-primary' : ''}`}
             aria-pressed={p.role === role}
-            title={ROLE_HELP[p.role]}
+            title={ROLE_SUMMARY[p.role]}
             onClick={() => choose(p.role)}
           >
             {p.role}

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react'
 import { errorText } from '../../api/client.ts'
 import { ROLES, usersApi, type ManagedUser, type Role } from '../../api/users.ts'
+import { ROLE_SUMMARY } from '../../../engine/access.ts'
 import { formatDate } from '../../lib/files.ts'
 import { NewButton, RowAction } from '../../ui/buttons.tsx'
 import { Dialog } from '../../ui/dialog.tsx'
@@ -9,14 +10,6 @@ import '../../styles/jobs.css'
 import { ErrorNotice } from '../../ui/status.tsx'
 import { TextField } from '../../ui/text-field.tsx'
 import { ActionsHeader } from '../../ui/table.tsx'
-
-/** What each role is for; the permissions themselves come from the server (server/auth/permissions.ts). */
-const ROLE_HELP: Record<Role, string> = {
-  admin: 'Everything, including users, policies and mail settings',
-  designer: 'Builds graphs, templates, collections and connections, and runs them; sees only their own',
-  operator: 'Runs and watches every job, and approves other people’s run requests',
-  viewer: 'Reads everything, changes nothing',
-}
 
 type Pending =
   | { kind: 'create' }
@@ -144,7 +137,7 @@ export function UsersAdmin() {
       <ul className="muted">
         {ROLES.map((r) => (
           <li key={r}>
-            <strong>{r}</strong>: {ROLE_HELP[r]}
+            <strong>{r}</strong>: {ROLE_SUMMARY[r]}
           </li>
         ))}
       </ul>
@@ -263,7 +256,7 @@ export function UsersAdmin() {
                   </option>
                 ))}
               </select>
-              <span className="field-help">{ROLE_HELP[role]}</span>
+              <span className="field-help">{ROLE_SUMMARY[role]}</span>
             </label>
           </>
         )}
@@ -299,7 +292,7 @@ export function UsersAdmin() {
         )}
         {pending?.kind === 'role' && (
           <p>
-            Make <strong>{pending.user.username}</strong> {pending.role}: {ROLE_HELP[pending.role]}.
+            Make <strong>{pending.user.username}</strong> {pending.role}: {ROLE_SUMMARY[pending.role]}.
           </p>
         )}
         <ErrorNotice error={formError} />

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { createFileResolver, runGraph } from '../engine/index.ts'
 import { catalog } from '../nodes/index.ts'
 import { startSlapd } from '../test/ldap/slapd.ts'
+import { csv, syncGraph } from './ldap-people.ts'
 
 /**
  * `node --import tsx bench/ldap-writes.ts [--entries N] [--rounds R] [--connections C]`: only the
@@ -23,46 +24,14 @@ const entries = Number(values.entries)
 const rounds = Number(values.rounds)
 const connections = Number(values.connections)
 
-const PEOPLE = 'ou=People,dc=example,dc=com'
-const FIELDS = ['employeeNumber', 'uid', 'cn', 'sn', 'givenName', 'mail', 'title']
-const TITLES = ['Staff', 'Engineer', 'Manager', 'Analyst']
-
 const dir = await mkdtemp(join(tmpdir(), 'syncgraph-bench-ldap-writes-'))
 try {
-  const lines = [FIELDS.join(',')]
-  for (let i = 0; i < entries; i++)
-    lines.push(
-      [`e${i}`, `u${i}`, `User ${i}`, `Last${i}`, `First${i}`, `u${i}@example.com`, TITLES[i % 4]].join(','),
-    )
-  await writeFile(join(dir, 'people.csv'), `${lines.join('\n')}\n`)
+  await writeFile(join(dir, 'people.csv'), csv(entries))
   const writes = process.env.SYNCGRAPH_LDAP_LEAN_WRITES === '0' ? 'ldapts' : 'lean encoder'
   for (let round = 1; round <= rounds; round++) {
     const server = await startSlapd()
     try {
-      const graph = {
-        syncgraph: 1,
-        name: 'bench: people to directory',
-        nodes: [
-          { id: 'hr', type: 'csv.read', config: { path: 'people.csv' } },
-          {
-            id: 'dir',
-            type: 'ldap.sync',
-            config: {
-              connection: { url: server.url, bindDN: server.rootDn, password: server.rootPw },
-              base: PEOPLE,
-              scope: 'one',
-              filter: '(objectClass=inetOrgPerson)',
-              key: [{ source: 'employeeNumber', target: 'employeeNumber' }],
-              dn: { rdn: 'uid', parent: PEOPLE },
-              objectClass: ['inetOrgPerson'],
-              attributes: Object.fromEntries(FIELDS.map((f) => [f, f])),
-              pageSize: 5000,
-              connections,
-            },
-          },
-        ],
-        edges: [{ from: 'hr', to: 'dir' }],
-      }
+      const graph = syncGraph(server, 'people.csv', connections)
       let planned = Number.NaN
       const cpu = process.cpuUsage()
       const started = performance.now()

@@ -8,6 +8,7 @@ import { BerWriter } from 'ldapts'
 import { createFileResolver, runGraph, type RunSummary } from '../engine/index.ts'
 import { catalog } from '../nodes/index.ts'
 import { startSlapd, type Slapd } from '../test/ldap/slapd.ts'
+import { csv, FIELDS, ldif, PEOPLE, person, syncGraph, type Person } from './ldap-people.ts'
 
 /**
  * `npm run bench:ldap [-- --entries N] [--reconcile M] [--rounds R]`: provisioning N entries through
@@ -33,50 +34,6 @@ for (const [name, n] of [
   ['--rounds', rounds],
 ] as const) {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} takes a positive whole number`)
-}
-
-const PEOPLE = 'ou=People,dc=example,dc=com'
-
-interface Person {
-  employeeNumber: string
-  uid: string
-  cn: string
-  sn: string
-  givenName: string
-  mail: string
-  title: string
-}
-
-const person = (i: number): Person => ({
-  employeeNumber: `e${i}`,
-  uid: `u${i}`,
-  cn: `User ${i}`,
-  sn: `Last${i}`,
-  givenName: `First${i}`,
-  mail: `u${i}@example.com`,
-  title: ['Staff', 'Engineer', 'Manager', 'Analyst'][i % 4]!,
-})
-
-const FIELDS = ['employeeNumber', 'uid', 'cn', 'sn', 'givenName', 'mail', 'title'] as const
-
-function ldif(n: number): string {
-  const out: string[] = []
-  for (let i = 0; i < n; i++) {
-    const p = person(i)
-    out.push(
-      `dn: uid=${p.uid},${PEOPLE}\nobjectClass: inetOrgPerson\n${FIELDS.map((f) => `${f}: ${p[f]}`).join('\n')}\n`,
-    )
-  }
-  return out.join('\n')
-}
-
-function csv(n: number): string {
-  const lines = [FIELDS.join(',')]
-  for (let i = 0; i < n; i++) {
-    const p = person(i)
-    lines.push(FIELDS.map((f) => p[f]).join(','))
-  }
-  return `${lines.join('\n')}\n`
 }
 
 async function ldapadd(server: Slapd, file: string): Promise<number> {
@@ -213,33 +170,6 @@ const median = (xs: number[]) => {
 
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024)
 
-function syncGraph(server: Slapd, csvFile: string) {
-  return {
-    syncgraph: 1,
-    name: 'bench: people to directory',
-    nodes: [
-      { id: 'hr', type: 'csv.read', config: { path: csvFile } },
-      {
-        id: 'dir',
-        type: 'ldap.sync',
-        config: {
-          connection: { url: server.url, bindDN: server.rootDn, password: server.rootPw },
-          base: PEOPLE,
-          scope: 'one',
-          filter: '(objectClass=inetOrgPerson)',
-          key: [{ source: 'employeeNumber', target: 'employeeNumber' }],
-          dn: { rdn: 'uid', parent: PEOPLE },
-          objectClass: ['inetOrgPerson'],
-          attributes: Object.fromEntries(FIELDS.map((f) => [f, f])),
-          pageSize: 5000,
-          connections,
-        },
-      },
-    ],
-    edges: [{ from: 'hr', to: 'dir' }],
-  }
-}
-
 async function runSync(
   server: Slapd,
   dir: string,
@@ -248,7 +178,7 @@ async function runSync(
   const logs: string[] = []
   const cpuBefore = process.cpuUsage()
   const started = performance.now()
-  const summary: RunSummary = await runGraph(syncGraph(server, csvFile), {
+  const summary: RunSummary = await runGraph(syncGraph(server, csvFile, connections), {
     catalog,
     files: createFileResolver({ baseDir: dir }),
     onEvent: (e) => {

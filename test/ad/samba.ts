@@ -1,4 +1,4 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Client } from 'ldapts'
 import { afterAll, beforeAll } from 'vitest'
+import { prerequisitesMissing } from '../prerequisites.ts'
 import { describeWithService } from '../services.ts'
 
 const run = promisify(execFile)
@@ -49,13 +50,10 @@ function portInUse(port: number): Promise<boolean> {
   })
 }
 
-/** Why a Samba DC cannot run here, or undefined when it can. */
+/** Why a Samba DC cannot run here (naming the packages it lacks), or undefined when it can. */
 export function sambaMissing(): string | undefined {
   if (process.getuid?.() !== 0) return 'a Samba AD DC needs root (it binds ports 389 and 636)'
-  if (which('samba') === undefined || which('samba-tool') === undefined)
-    return 'samba is not installed (apt-get install samba)'
-  if (spawnSync('openssl', ['version']).status !== 0) return 'openssl is not installed'
-  return undefined
+  return prerequisitesMissing('samba')
 }
 
 /**

@@ -1,19 +1,20 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, afterEach, expect } from 'vitest'
 import { createServer, type RunningServer } from '../../server/main.ts'
+import { prerequisitesMissing } from '../prerequisites.ts'
 import { describeWithService } from '../services.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
-export const hasChromium = existsSync(CHROMIUM)
-export const skipReason = `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`
+export const skipReason = prerequisitesMissing('chromium')
+export const hasChromium = skipReason === undefined
 
 /** A suite of browser tests: skipped (or failed under SYNCGRAPH_REQUIRE_SERVICES=1) without Chromium. */
 export function describeE2E(name: string, body: () => void): void {
-  describeWithService(name, hasChromium ? undefined : skipReason, body)
+  describeWithService(name, skipReason, body)
 }
 
 /** A page signed in as the admin, recording errors as `openPage` does. */

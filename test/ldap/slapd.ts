@@ -1,4 +1,4 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, connect } from 'node:net'
@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Client } from 'ldapts'
 import { afterAll, beforeAll } from 'vitest'
+import { prerequisitesMissing } from '../prerequisites.ts'
 import { describeWithService } from '../services.ts'
 
 const run = promisify(execFile)
@@ -39,11 +40,11 @@ const SCHEMA_DIR = ['/etc/ldap/schema', '/etc/openldap/schema', '/usr/local/etc/
 )
 const MODULE_DIR = ['/usr/lib/ldap', '/usr/lib64/openldap', '/usr/lib/openldap'].find((p) => existsSync(p))
 
-/** Why slapd cannot run here, or undefined when it can. */
+/** Why slapd cannot run here (naming the packages it lacks), or undefined when it can. */
 export function slapdMissing(): string | undefined {
-  if (SLAPD === undefined) return 'slapd is not installed (apt-get install slapd ldap-utils)'
-  if (SCHEMA_DIR === undefined) return 'the OpenLDAP schema files (core.schema) were not found'
-  if (spawnSync('openssl', ['version']).status !== 0) return 'openssl is not installed'
+  const packages = prerequisitesMissing('slapd')
+  if (packages !== undefined) return packages
+  if (SLAPD === undefined || SCHEMA_DIR === undefined) return 'slapd or its schema files were not found'
   return undefined
 }
 

@@ -15,6 +15,11 @@ export interface NodeLog {
 /** Resolves a file path from a config value; refuses paths outside the folders the host allows. */
 export interface FileResolver {
   resolve(path: string, options: { mode: 'read' | 'write'; field: string }): Promise<string>
+  /**
+   * A resolved path as messages show it: relative to the files folder (server) or the graph's
+   * folder (CLI), never the server's absolute path.
+   */
+  display(path: string): string
 }
 
 /** Resolves a connection reference (a stored name or an inline object) to its settings, secrets included. */
@@ -52,7 +57,8 @@ export interface RunContext<C, S> extends SetupContext<C> {
   inputs: Record<string, AsyncIterable<Batch>>
   /**
    * A row failed: the engine applies `settings.onRowError` (throws on `fail`, counts on `skip`,
-   * sends the row with `_error` to the `rejected` port on `route`). `position` is 1-based.
+   * sends the row with `_error` to the `rejected` port on `route`). `position` is 1-based; without
+   * it, a `NodeRunError`'s `row` (e.g. a file's line number) is reported as the row.
    */
   reject(row: Row, error: unknown, position?: number): void
   /** A destination reports rows it wrote (its `rowsOut`), since it yields none. */

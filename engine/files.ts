@@ -1,5 +1,5 @@
 import { realpath } from 'node:fs/promises'
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import type { FileResolver } from './define-node.ts'
 import { ConnectorError } from './errors.ts'
 
@@ -9,6 +9,12 @@ import { ConnectorError } from './errors.ts'
  */
 export function createFileResolver(options: { baseDir: string; roots?: readonly string[] }): FileResolver {
   return {
+    display(path) {
+      const rel = relative(options.baseDir, path)
+      if (rel === '') return '.'
+      if (isAbsolute(rel) || (options.roots !== undefined && rel.startsWith('..'))) return basename(path)
+      return rel.split(sep).join('/')
+    },
     async resolve(path, { field }) {
       const absolute = resolve(options.baseDir, path)
       if (options.roots === undefined) return absolute

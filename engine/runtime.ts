@@ -408,11 +408,12 @@ class Run {
     const where = position === undefined ? '' : ` row ${position}`
     const text = errorMessage(error)
     const message = `Node "${inst.node.id}" (${inst.def.type})${where}: ${text}`
+    const at = position ?? (error instanceof NodeRunError ? error.row : undefined)
     if (inst.policy === 'fail') {
       throw new NodeRunError(code, message, {
         nodeId: inst.node.id,
         cause: error,
-        ...(position === undefined ? {} : { row: position }),
+        ...(at === undefined ? {} : { row: at }),
       })
     }
     if (inst.errorSamples < ERROR_SAMPLES_PER_NODE) {
@@ -420,7 +421,7 @@ class Run {
         code,
         message,
         nodeId: inst.node.id,
-        ...(position === undefined ? {} : { row: position }),
+        ...(at === undefined ? {} : { row: at }),
       })
     }
     if (inst.errorSamples < SKIP_LOGS_PER_NODE) {

@@ -76,7 +76,7 @@ describe('csv.read', () => {
     expect(summary.status).toBe('failed')
     expect(summary.errors[0]!.code).toBe('CSV_COLUMNS_MISMATCH')
     expect(error).toMatchInlineSnapshot(
-      `"Node "src" (csv.read) columns: 2 column names are given but the first line of <dir>/in.csv has 3 fields"`,
+      `"Node "src" (csv.read) columns: line 1 of in.csv: it has 3 fields but 2 column names are given"`,
     )
   })
 
@@ -129,24 +129,119 @@ describe('csv.read', () => {
     })
   })
 
-  it('reports malformed CSV with its line number', async () => {
-    const { summary, error } = await readCsv('id,name\n1,Ann\n2,"Bob\n')
+  it('fails on a malformed line under onRowError "fail", naming the line of the bad quote, after the rows before it', async () => {
+    // csv-parse read on past the open quote and blamed line 6, with its own wording and the absolute path.
+    const { summary, error, rows } = await readCsv('id,name\n1,Ann\n2,"Bob\n3,Carl\n4,Dan\n5,"Eve"x\n6,Fay\n')
     expect(summary.status).toBe('failed')
     expect(summary.errors[0]).toMatchObject({ code: 'CSV_MALFORMED', nodeId: 'src', row: 3 })
     expect(error).toMatchInlineSnapshot(
-      `"Node "src" (csv.read) path: malformed CSV at line 3 of <dir>/in.csv: Quote Not Closed: the parsing is finished with an opening quote at line 3"`,
+      `"Node "src" (csv.read): line 3 of in.csv: a quoted field opened on this line is not closed properly: the next quote, on line 6, is followed by text"`,
     )
+    expect(rows).toEqual([{ id: '1', name: 'Ann' }])
   })
 
   it('reports a line with the wrong number of fields', async () => {
     const { summary, error } = await readCsv('id,name\n1,Ann\n2,Bob,extra\n')
     expect(summary.errors[0]).toMatchObject({ code: 'CSV_MALFORMED', row: 3 })
     expect(error).toMatchInlineSnapshot(
-      `"Node "src" (csv.read) path: malformed CSV at line 3 of <dir>/in.csv: Invalid Record Length: expect 2, got 3 on line 3"`,
+      `"Node "src" (csv.read): line 3 of in.csv: the line has 3 fields where the header has 2"`,
     )
   })
 
-  it('reports a missing file by node, field and absolute path', async () => {
+  const messy = 'id,name\n1,Ann\n2,"Bob\n3,Carl\n4,Dan,extra\n5,Eve "E" Smith\n6,Fay\n'
+
+  it('routes malformed lines to rejected with their text and line, and reads on', async () => {
+    const dir = await tempDir()
+    const path = await fileIn(dir, 'in.csv', messy)
+    const { summary, rows } = await runTest(
+      {
+        nodes: [
+          { id: 'src', type: 'csv.read', config: { path } },
+          { id: 'good', type: 'test.collect' },
+          { id: 'bad', type: 'test.collect' },
+        ],
+        edges: [
+          { from: 'src', to: 'good' },
+          { from: 'src', fromPort: 'rejected', to: 'bad' },
+        ],
+        settings: { onRowError: 'route', batchSize: 2 },
+      },
+      dir,
+    )
+    expect(summary.status).toBe('succeeded')
+    expect(rows('good').map((r) => r.id)).toEqual(['1', '3', '6'])
+    expect(rows('bad')).toEqual([
+      {
+        _line: 3,
+        _raw: '2,"Bob',
+        _error: {
+          code: 'CSV_MALFORMED',
+          message:
+            'line 3 of in.csv: a quoted field opened on this line is not closed properly: the next quote, on line 6, is followed by text',
+        },
+      },
+      {
+        _line: 5,
+        _raw: '4,Dan,extra',
+        _error: {
+          code: 'CSV_MALFORMED',
+          message: 'line 5 of in.csv: the line has 3 fields where the header has 2',
+        },
+      },
+      {
+        _line: 6,
+        _raw: '5,Eve "E" Smith',
+        _error: {
+          code: 'CSV_MALFORMED',
+          message:
+            'line 6 of in.csv: a quote (") inside an unquoted field; quote the field and write the quote twice, or turn on "Stray quotes" to read it as text',
+        },
+      },
+    ])
+    expect(summary.nodes.src).toMatchObject({ rowsOut: 3, rowsRejected: 3, errors: 3 })
+  })
+
+  it('counts malformed lines under onRowError "skip"', async () => {
+    const { summary, rows } = await readCsv(messy, {}, { onRowError: 'skip' })
+    expect(summary.status).toBe('succeeded')
+    expect(rows.map((r) => r.id)).toEqual(['1', '3', '6'])
+    expect(summary.nodes.src).toMatchObject({ rowsOut: 3, rowsRejected: 3 })
+    expect(summary.errors.map((e) => [e.code, e.row])).toEqual([
+      ['CSV_MALFORMED', 3],
+      ['CSV_MALFORMED', 5],
+      ['CSV_MALFORMED', 6],
+    ])
+  })
+
+  it('reads stray quotes inside unquoted fields as text with relaxQuotes', async () => {
+    const { summary, rows } = await readCsv('place,lat\nSomewhere,37°36\'37.8"N\n', { relaxQuotes: true })
+    expect(summary.status).toBe('succeeded')
+    expect(rows).toEqual([{ place: 'Somewhere', lat: '37°36\'37.8"N' }])
+  })
+
+  it('reports bytes that are not valid UTF-8 with line and byte offset instead of replacing them', async () => {
+    const latin1 = Buffer.concat([Buffer.from('id,name\n1,Ann\n2,'), Buffer.from('Zoë\n3,Bob\n', 'latin1')])
+    const { summary, error, rows } = await readCsv(latin1)
+    expect(summary.status).toBe('failed')
+    expect(summary.errors[0]).toMatchObject({ code: 'CSV_INVALID_UTF8', nodeId: 'src', row: 3 })
+    expect(error).toMatchInlineSnapshot(
+      `"Node "src" (csv.read): line 3 of in.csv: byte 0xEB at byte offset 18 is not valid UTF-8; if the file is Latin-1 or Windows-1252, set "Encoding" to latin1"`,
+    )
+    expect(rows).toEqual([{ id: '1', name: 'Ann' }])
+    const skipped = await readCsv(latin1, {}, { onRowError: 'skip' })
+    expect(skipped.rows.map((r) => r.id)).toEqual(['1', '3'])
+  })
+
+  it('renames repeated header names name_2, name_3 instead of dropping values', async () => {
+    // csv-parse kept the last value only: {"id":"1","name":"second"}.
+    const { rows } = await readCsv('id,name,name,name,name_2\n1,first,second,third,own\n')
+    expect(rows).toEqual([{ id: '1', name: 'first', name_3: 'second', name_4: 'third', name_2: 'own' }])
+    expect((await readCsv('id,name,name\n1,first,second\n')).rows).toEqual([
+      { id: '1', name: 'first', name_2: 'second' },
+    ])
+  })
+
+  it('reports a missing file by node, field and the path relative to the files folder', async () => {
     const dir = await tempDir()
     const { summary } = await runTest(
       {
@@ -161,7 +256,7 @@ describe('csv.read', () => {
     expect(summary.status).toBe('failed')
     expect(summary.errors[0]).toMatchObject({ code: 'FILE_NOT_FOUND', nodeId: 'hr', field: 'path' })
     expect(firstError(summary, dir)).toMatchInlineSnapshot(
-      `"Node "hr" (csv.read) path: file not found: <dir>/hr.csv"`,
+      `"Node "hr" (csv.read) path: file not found: hr.csv"`,
     )
   })
 
@@ -178,7 +273,7 @@ describe('csv.read', () => {
       dir,
     )
     expect(firstError(summary, dir)).toMatchInlineSnapshot(
-      `"Node "hr" (csv.read) path: <dir> is a folder, not a file"`,
+      `"Node "hr" (csv.read) path: . is a folder, not a file"`,
     )
   })
 

@@ -1,10 +1,9 @@
 import { open } from 'node:fs/promises'
-import { CsvError, parse } from 'csv-parse'
 import { z } from 'zod'
-import { defineNode, errorMessage, filePath, NodeRunError, rows, type Row } from '../engine/index.ts'
+import { defineNode, errorCode, filePath, NodeRunError, rows, SyncgraphError } from '../engine/index.ts'
+import { CsvLineTooLongError, MAX_RECORD_CHARS } from './csv/parser.ts'
+import { CsvHeaderError, fileChunks, readCsv, type CsvBadLine } from './csv/reader.ts'
 import { fileError } from './file-errors.ts'
-import { rowBuilder } from './row-builder.ts'
-import { streamBatches } from './stream-batches.ts'
 
 const TYPE = 'csv.read'
 
@@ -14,10 +13,10 @@ export const csvRead = defineNode({
   version: 1,
   title: 'Read CSV',
   category: 'source',
-  description:
-    'Streams a CSV file as rows, one batch at a time, so files of any size read in flat memory. Every value is a string (an empty cell is the empty string); quoted fields may hold delimiters, doubled quotes and line breaks. A byte order mark is removed. Empty lines are skipped.',
+  description: `Streams a CSV file (RFC 4180) as rows, one batch at a time, so files of any size read in flat memory. Every value is a string (an empty cell is the empty string); quoted fields may hold delimiters, doubled quotes and line breaks. Lines may end with CRLF, LF or CR. A byte order mark is removed. Empty lines are skipped. A repeated header name gets \`_2\`, \`_3\`… (\`name, name\` gives \`name\` and \`name_2\`); an empty one is named by its position (\`column2\`). A line that is not valid CSV (a stray or unclosed quote, text after a closing quote, a different number of fields than the header) or that holds bytes that are not valid UTF-8 is a row error naming its line (and the byte offset): \`onRowError\` decides; under \`route\` it goes to \`rejected\` as \`{ _line, _raw }\` with its text as in the file, and reading goes on with the next line. A quoted field left open is looked for up to ${MAX_RECORD_CHARS / 1024 / 1024} MiB characters; then its line is malformed.`,
   inputs: {},
   outputs: { out: rows() },
+  rowErrors: true,
   config: z
     .object({
       path: filePath({
@@ -63,23 +62,33 @@ export const csvRead = defineNode({
           description: 'Encloses fields that contain the delimiter, a quote (written twice) or a line break.',
           'x-ui': { advanced: true },
         }),
+      relaxQuotes: z
+        .boolean()
+        .default(false)
+        .meta({
+          title: 'Stray quotes',
+          description:
+            'Read a quote inside an unquoted field as text, e.g. `37°36\'37.8"N`. Off: such a line is malformed. A field that starts with a quote is always a quoted field.',
+          'x-ui': { advanced: true },
+        }),
     })
     .strict(),
   infer: ({ config }) => ({ outputs: { out: config.columns } }),
   async setup({ nodeId, config, files, onCleanup }) {
     const path = await files.resolve(config.path, { mode: 'read', field: 'path' })
-    const where = { nodeId, type: TYPE, field: 'path', path, action: 'read' } as const
+    const shown = files.display(path)
+    const where = { nodeId, type: TYPE, field: 'path', path: shown, action: 'read' } as const
     try {
       const handle = await open(path, 'r')
       onCleanup(() => handle.close())
       if ((await handle.stat()).isDirectory())
         throw Object.assign(new Error('is a folder'), { code: 'EISDIR' })
-      return { handle, path }
+      return { handle, shown }
     } catch (error) {
       throw fileError(error, where)
     }
   },
-  async *run({ nodeId, config, state, settings, signal, log }) {
+  async *run({ nodeId, config, state, settings, signal, log, reject }) {
     let delimiter = config.delimiter
     if (delimiter === 'auto') {
       const head = Buffer.alloc(SNIFF_BYTES)
@@ -93,63 +102,61 @@ export const csvRead = defineNode({
           : `delimiter "auto": reading with ${JSON.stringify(found)}`,
       )
     }
-    const file = state.handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })
-    const parser = parse({
-      delimiter,
-      quote: config.quote,
-      // A quote inside a quoted field is written twice, whichever character quotes.
-      escape: config.quote,
+    const prefix = `Node "${nodeId}" (${TYPE})`
+    const lineError = (bad: CsvBadLine) =>
+      new NodeRunError(bad.code, `line ${bad.line} of ${state.shown}: ${bad.reason}`, {
+        nodeId,
+        field: 'path',
+        row: bad.line,
+      })
+    const batches = readCsv(cancellable(fileChunks(state.handle), signal), {
+      dialect: { delimiter, quote: config.quote, relaxQuotes: config.relaxQuotes },
       encoding: config.encoding,
-      bom: true,
-      skip_empty_lines: true,
-      // Files glued together from several sources mix line endings; accept each one.
-      record_delimiter: ['\r\n', '\n', '\r'],
+      header: config.header,
+      columns: config.columns,
+      batchSize: settings.batchSize,
     })
-    file.on('error', (error) =>
-      parser.destroy(
-        fileError(error, { nodeId, type: TYPE, field: 'path', path: state.path, action: 'read' }),
-      ),
-    )
-    file.pipe(parser)
-
-    let build: ((values: readonly unknown[]) => Row) | undefined
-    const toRow = (record: string[]): Row | undefined => {
-      if (build !== undefined) return build(record)
-      if (config.columns !== undefined && config.columns.length !== record.length) {
-        throw new NodeRunError(
-          'CSV_COLUMNS_MISMATCH',
-          `Node "${nodeId}" (${TYPE}) columns: ${config.columns.length} column names are given but the first line of ${state.path} has ${record.length} fields`,
-          { nodeId, field: 'columns', row: 1 },
-        )
-      }
-      const names =
-        config.columns ?? record.map((name, i) => (config.header && name !== '' ? name : `column${i + 1}`))
-      build = rowBuilder(names)
-      return config.header ? undefined : build(record)
-    }
-
     try {
-      for await (const batch of streamBatches(parser, settings.batchSize, toRow, signal)) {
-        const out = config.header && batch[0] === undefined ? batch.slice(1) : batch
-        if (out.length > 0) yield { out: out as Row[] }
+      for await (const { rows: out, bad } of batches) {
+        if (bad.length > 0) {
+          // Under `fail` the first bad line ends the run: pass on the rows before it first.
+          const first = bad[0]!
+          if (settings.onRowError === 'fail' && first.index > 0) yield { out: out.slice(0, first.index) }
+          for (const line of bad) reject({ _line: line.line, _raw: line.raw }, lineError(line))
+        }
+        if (out.length > 0) yield { out }
+        signal.throwIfAborted()
       }
     } catch (error) {
-      if (error instanceof CsvError) {
-        const at = (error as CsvError & { lines?: number }).lines
+      if (error instanceof CsvHeaderError) {
         throw new NodeRunError(
-          'CSV_MALFORMED',
-          `Node "${nodeId}" (${TYPE}) path: malformed CSV${at === undefined ? '' : ` at line ${at}`} of ${state.path}: ${errorMessage(error)}`,
-          { nodeId, field: 'path', cause: error, ...(at === undefined ? {} : { row: at }) },
+          error.code,
+          `${prefix} ${error.code === 'CSV_COLUMNS_MISMATCH' ? 'columns' : 'path'}: line ${error.line} of ${state.shown}: ${error.message}`,
+          { nodeId, field: error.code === 'CSV_COLUMNS_MISMATCH' ? 'columns' : 'path', row: error.line },
         )
       }
+      if (error instanceof CsvLineTooLongError) {
+        throw new NodeRunError(
+          'CSV_MALFORMED',
+          `${prefix} path: ${error.message} in ${state.shown}; no CSV record is that long, is it a CSV file?`,
+          { nodeId, field: 'path', row: error.line, cause: error },
+        )
+      }
+      if (errorCode(error) !== undefined && !(error instanceof SyncgraphError) && !signal.aborted) {
+        throw fileError(error, { nodeId, type: TYPE, field: 'path', path: state.shown, action: 'read' })
+      }
       throw error
-    } finally {
-      file.unpipe(parser)
-      file.destroy()
-      parser.destroy()
     }
   },
 })
+
+/** Chunks until `signal` aborts (then its reason is thrown). */
+async function* cancellable<T>(chunks: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  for await (const chunk of chunks) {
+    signal.throwIfAborted()
+    yield chunk
+  }
+}
 
 const SNIFF_BYTES = 64 * 1024
 const CANDIDATES = [',', ';', '\t', '|'] as const

@@ -25,3 +25,23 @@ export function setField(row: Row, field: string, value: unknown): void {
     Object.defineProperty(row, field, { value, enumerable: true, writable: true, configurable: true })
   else row[field] = value
 }
+
+/**
+ * Column names made unique, so no column's values hide another's: a repeated name gets `_2`, `_3`…,
+ * skipping names that are in the list already (`a, a, a_2` gives `a, a_3, a_2`).
+ */
+export function uniqueNames(names: readonly string[]): string[] {
+  const taken = new Set(names)
+  const seen = new Set<string>()
+  return names.map((name) => {
+    if (!seen.has(name)) {
+      seen.add(name)
+      return name
+    }
+    let n = 2
+    while (taken.has(`${name}_${n}`) || seen.has(`${name}_${n}`)) n++
+    const unique = `${name}_${n}`
+    seen.add(unique)
+    return unique
+  })
+}

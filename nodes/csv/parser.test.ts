@@ -83,6 +83,23 @@ describe('CsvParser (RFC 4180)', () => {
     expect(parsed.records.map((r) => r.line)).toEqual([1, 2, 3, 4, 8])
   })
 
+  it('reads the same records from CRLF, LF and CR files, quoted fields and bad lines included', () => {
+    const text = 'a,b\n1,"x,\ny"\n\n2,plain\n3,"bad"x\n4,"""last"""\n'
+    const lf = parse(text)
+    for (const eol of ['\r\n', '\r']) {
+      const other = parse(text.replaceAll('\n', eol))
+      expect(fields(other)).toEqual(fields(lf).map((r) => r.map((f) => f.replaceAll('\n', eol))))
+      expect(other.records.map((r) => r.line)).toEqual(lf.records.map((r) => r.line))
+      expect(other.problems.map((p) => [p.line, p.raw])).toEqual([[6, '3,"bad"x']])
+    }
+    expect(fields(lf)).toEqual([
+      ['a', 'b'],
+      ['1', 'x,\ny'],
+      ['2', 'plain'],
+      ['4', '"last"'],
+    ])
+  })
+
   it('reads a last line without a line break, quoted or not, and a lone field', () => {
     expect(fields(parse('a\n1'))).toEqual([['a'], ['1']])
     expect(fields(parse('a,b\n1,"x"'))).toEqual([

@@ -101,6 +101,8 @@ export interface PreviewResult {
   columns: { name: string; type: string }[]
   rows: Row[]
   truncated: boolean
+  /** The run failed after these rows (e.g. at a malformed CSV line). */
+  error?: SerializedError
 }
 
 export interface RunListItem {

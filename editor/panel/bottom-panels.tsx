@@ -100,6 +100,11 @@ export function PreviewPanel({ nodeId }: { nodeId: string }) {
           {error}
         </div>
       )}
+      {result?.error && !blocker && (
+        <div className="notice notice-error" role="alert">
+          Stopped after {result.rows.length} row{result.rows.length === 1 ? '' : 's'}: {result.error.message}
+        </div>
+      )}
       {result && !blocker && (
         <DataTable
           label={`Preview of ${nodeId}`}

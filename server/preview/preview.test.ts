@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { testApp } from '../testing/harness.ts'
 import { inferColumns } from './columns.ts'
@@ -116,6 +118,37 @@ describe('preview', () => {
     expect(await res.json()).toMatchObject({
       error: { code: 'PREVIEW_FAILED', message: expect.stringContaining('row 1 is bad') },
     })
+  })
+})
+
+describe('preview of a source that fails part way', () => {
+  it('shows the rows before a malformed CSV line, and why it stopped, with the path relative to the files folder', async () => {
+    const { call, services } = await testApp()
+    await writeFile(
+      join(services.filesDir, 'hr.csv'),
+      'id,name\n1,Ann\n2,Bob\n3,"Carl\n4,Dan\n5,"Eve"x\n6,Fay\n',
+    )
+    const graph = {
+      syncgraph: 1,
+      settings: { workers: 0 },
+      nodes: [{ id: 'hr', type: 'csv.read', config: { path: 'hr.csv' } }],
+      edges: [],
+    }
+    const res = await call('POST', '/api/preview', { graph, nodeId: 'hr' })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { rows: unknown[]; error: { message: string } }
+    expect(body.rows).toEqual([
+      { id: '1', name: 'Ann' },
+      { id: '2', name: 'Bob' },
+    ])
+    expect(body.error).toEqual({
+      code: 'CSV_MALFORMED',
+      nodeId: 'hr',
+      row: 4,
+      message:
+        'Node "hr" (csv.read): line 4 of hr.csv: a quoted field opened on this line is not closed properly: the next quote, on line 6, is followed by text',
+    })
+    expect(JSON.stringify(body)).not.toContain(services.filesDir)
   })
 })
 

@@ -1,6 +1,13 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { analyzeGraph, hasErrors, outputPorts, runGraph, type Row } from '../../engine/index.ts'
+import {
+  analyzeGraph,
+  hasErrors,
+  outputPorts,
+  runGraph,
+  type Row,
+  type SerializedError,
+} from '../../engine/index.ts'
 import type { AppEnv, SessionUser } from '../http/env.ts'
 import { ApiError } from '../http/errors.ts'
 import { validate } from '../http/validate.ts'
@@ -42,6 +49,17 @@ const previewReply = z.object({
   columns: z.array(z.object({ name: z.string(), type: z.string() })),
   rows: z.array(z.record(z.string(), z.unknown())),
   truncated: z.boolean(),
+  error: z
+    .object({
+      code: z.string(),
+      message: z.string(),
+      nodeId: z.string().optional(),
+      row: z.number().optional(),
+    })
+    .optional()
+    .describe(
+      'The run failed after the node gave these rows (e.g. a malformed CSV line): the rows before the failure, and why it stopped. A failure before any row is a 422.',
+    ),
 })
 
 export const previewDocs: RouteDoc[] = [
@@ -143,6 +161,7 @@ export function previewRoutes(
       }
       const rows: Row[] = []
       let truncated = false
+      let failure: SerializedError | undefined
       const controller = new AbortController()
       const timer = setTimeout(() => {
         truncated = true
@@ -171,14 +190,34 @@ export function previewRoutes(
           },
         })
         if (summary.status === 'failed') {
-          throw new ApiError(422, 'PREVIEW_FAILED', summary.errors[0]?.message ?? 'The preview run failed', {
-            errors: summary.errors,
-          })
+          if (rows.length === 0 || summary.errors[0] === undefined) {
+            throw new ApiError(
+              422,
+              'PREVIEW_FAILED',
+              summary.errors[0]?.message ?? 'The preview run failed',
+              {
+                errors: summary.errors,
+              },
+            )
+          }
+          // The rows the node gave before it failed are worth seeing, next to the reason it stopped.
+          const { code, message, nodeId: failed, row } = summary.errors[0]
+          failure = {
+            code,
+            message,
+            ...(failed === undefined ? {} : { nodeId: failed }),
+            ...(row === undefined ? {} : { row }),
+          }
         }
       } finally {
         clearTimeout(timer)
       }
-      return c.json({ columns: inferColumns(rows), rows, truncated })
+      return c.json({
+        columns: inferColumns(rows),
+        rows,
+        truncated,
+        ...(failure === undefined ? {} : { error: failure }),
+      })
     })
 }
 

@@ -107,7 +107,7 @@ describe('sql.read', () => {
     const { summary, error } = await readSql(await peopleDb(), { table: 'people; DROP TABLE people' })
     expect(summary.errors[0]).toMatchObject({ code: 'TABLE_NOT_FOUND', field: 'table' })
     expect(error).toMatchInlineSnapshot(
-      `"Node "src" (sql.read) table: no table or view "people; DROP TABLE people" in <dir>/hr.db; it has: people"`,
+      `"Node "src" (sql.read) table: no table or view "people; DROP TABLE people" in hr.db; it has: people"`,
     )
   })
 
@@ -129,7 +129,7 @@ describe('sql.read', () => {
     const { summary, error } = await readSql(dir, { table: 'people' })
     expect(summary.errors[0]).toMatchObject({ code: 'FILE_NOT_FOUND', field: 'connection.path' })
     expect(error).toMatchInlineSnapshot(
-      `"Node "src" (sql.read) connection.path: file not found: <dir>/hr.db"`,
+      `"Node "src" (sql.read) connection.path: file not found: hr.db"`,
     )
     await expect(import('node:fs/promises').then((fs) => fs.access(join(dir, 'hr.db')))).rejects.toThrow()
   })
@@ -140,7 +140,7 @@ describe('sql.read', () => {
     const { summary, error } = await readSql(dir, { table: 'people' })
     expect(summary.errors[0]!.code).toBe('NOT_A_DATABASE')
     expect(error).toMatchInlineSnapshot(
-      `"Node "src" (sql.read) connection.path: cannot open <dir>/hr.db: file is not a database"`,
+      `"Node "src" (sql.read) connection.path: cannot open hr.db: file is not a database"`,
     )
   })
 

@@ -118,6 +118,76 @@ describe('sql.write', () => {
     ])
   })
 
+  it('copies 64-bit integers exactly: sql.read gives text past ±2^53, sql.write stores integers, never REAL', async () => {
+    // Before: 9007199254740993 came back as 9007199254740992 and ±2^63 were written back as REAL.
+    const dir = await dbWith(
+      `CREATE TABLE src (id INTEGER PRIMARY KEY, n INTEGER);
+       INSERT INTO src VALUES (1, 9007199254740993), (2, 9223372036854775807), (3, -9223372036854775808), (4, 42), (5, -9007199254740993);
+       CREATE TABLE dst (id INTEGER PRIMARY KEY, n INTEGER)`,
+    )
+    const { summary, rows } = await runTest(
+      {
+        nodes: [
+          {
+            id: 'r',
+            type: 'sql.read',
+            config: { connection: { driver: 'sqlite', path: 'out.db' }, table: 'src' },
+          },
+          { id: 'seen', type: 'test.collect' },
+          {
+            id: 'w',
+            type: 'sql.write',
+            config: { connection: { driver: 'sqlite', path: 'out.db' }, table: 'dst' },
+          },
+        ],
+        edges: [
+          { from: 'r', to: 'seen' },
+          { from: 'r', to: 'w' },
+        ],
+      },
+      dir,
+    )
+    expect(summary.status).toBe('succeeded')
+    expect(rows('seen')).toEqual([
+      { id: 1, n: '9007199254740993' },
+      { id: 2, n: '9223372036854775807' },
+      { id: 3, n: '-9223372036854775808' },
+      { id: 4, n: 42 },
+      { id: 5, n: '-9007199254740993' },
+    ])
+    expect(select(dir, 'SELECT id, typeof(n) AS type, CAST(n AS TEXT) AS n FROM dst ORDER BY id')).toEqual([
+      { id: 1, type: 'integer', n: '9007199254740993' },
+      { id: 2, type: 'integer', n: '9223372036854775807' },
+      { id: 3, type: 'integer', n: '-9223372036854775808' },
+      { id: 4, type: 'integer', n: '42' },
+      { id: 5, type: 'integer', n: '-9007199254740993' },
+    ])
+  })
+
+  it('binds whole numbers past ±2^53 as 64-bit integers, not as REAL', async () => {
+    const dir = await dbWith('CREATE TABLE big (id INTEGER PRIMARY KEY, n)')
+    const { summary } = await write(
+      dir,
+      [
+        { id: 1, n: -(2 ** 63) },
+        { id: 2, n: 2 ** 60 },
+        { id: 3, n: 2 ** 63 },
+        { id: 4, n: 1.5 },
+      ],
+      {
+        table: 'big',
+      },
+    )
+    expect(summary.status).toBe('succeeded')
+    expect(select(dir, 'SELECT typeof(n) AS type, CAST(n AS TEXT) AS n FROM big ORDER BY id')).toEqual([
+      { type: 'integer', n: '-9223372036854775808' },
+      { type: 'integer', n: '1152921504606846976' },
+      // 2^63 does not fit a 64-bit integer: it stays a REAL.
+      { type: 'real', n: '9.2233720368547758e+18' },
+      { type: 'real', n: '1.5' },
+    ])
+  })
+
   it('upserts on a composite unique index', async () => {
     const dir = await dbWith(
       "CREATE TABLE m (a TEXT, b TEXT, v INTEGER, UNIQUE (a, b)); INSERT INTO m VALUES ('x', 'y', 1)",
@@ -274,7 +344,7 @@ describe('sql.write', () => {
     const { summary, error } = await write(await dbWith(PEOPLE), [{ id: 1 }], { table: 'staff' })
     expect(summary.errors[0]).toMatchObject({ code: 'TABLE_NOT_FOUND', field: 'table' })
     expect(error).toMatchInlineSnapshot(
-      `"Node "w" (sql.write) table: no table "staff" in <dir>/out.db (it has: people); create it first or set createTable"`,
+      `"Node "w" (sql.write) table: no table "staff" in out.db (it has: people); create it first or set createTable"`,
     )
   })
 
@@ -413,7 +483,7 @@ describe('sql.write', () => {
     })
     expect(summary.errors[0]).toMatchObject({ code: 'FOLDER_NOT_FOUND', field: 'connection.path' })
     expect(firstError(summary, dir)).toMatchInlineSnapshot(
-      `"Node "w" (sql.write) connection.path: the folder of <dir>/no/such/out.db does not exist"`,
+      `"Node "w" (sql.write) connection.path: the folder of no/such/out.db does not exist"`,
     )
   })
 })

@@ -150,7 +150,8 @@ export async function connectSql(
         throw invalid('path', 'a sqlite connection needs the database file path')
       }
       const path = await ctx.files.resolve(connection.path, { mode, field: 'connection.path' })
-      const where = { nodeId: ctx.nodeId, type, field: 'connection.path', path, action: mode } as const
+      const shown = ctx.files.display(path)
+      const where = { nodeId: ctx.nodeId, type, field: 'connection.path', path: shown, action: mode } as const
       try {
         await stat(mode === 'read' ? path : dirname(path))
       } catch (error) {
@@ -158,10 +159,10 @@ export async function connectSql(
       }
       let connector: SqlConnector
       try {
-        connector = openSqlite(path, { write: mode === 'write' })
+        connector = openSqlite(path, { write: mode === 'write', shown })
       } catch (error) {
         const code = errorCode(error) === 'SQLITE_NOTADB' ? 'NOT_A_DATABASE' : 'CONNECTION_FAILED'
-        throw new ConnectorError(code, `${prefix}.path: cannot open ${path}: ${errorMessage(error)}`, {
+        throw new ConnectorError(code, `${prefix}.path: cannot open ${shown}: ${errorMessage(error)}`, {
           nodeId: ctx.nodeId,
           field: 'connection.path',
           cause: error,

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import type { Row } from '../../engine/index.ts'
 import { decodeBinary } from './batch.ts'
+import { rowValue } from './values.ts'
 import { nonKeyColumns, writeStatements } from './statements.ts'
 import type {
   BatchOutcome,
@@ -49,11 +50,19 @@ function sqliteUpsert(spec: WriteSpec): RowStatement {
   }
 }
 
-/** A row value as SQLite stores it: booleans as 1/0, arrays and objects as JSON text, dates as ISO text. */
+/**
+ * A row value as SQLite stores it: booleans as 1/0, arrays and objects as JSON text, dates as ISO
+ * text. A whole number past ±2^53 is bound as a 64-bit integer, not as a REAL (better-sqlite3 binds
+ * every JS number as a double). Integers read as text (beyond ±2^53) are bound as text, which a
+ * column of INTEGER or NUMERIC affinity stores as the exact integer.
+ */
 export function toSqliteValue(value: unknown): unknown {
   switch (typeof value) {
-    case 'string':
     case 'number':
+      return Number.isInteger(value) && !Number.isSafeInteger(value) && value >= -(2 ** 63) && value < 2 ** 63
+        ? BigInt(value)
+        : value
+    case 'string':
     case 'bigint':
       return value
     case 'boolean':
@@ -69,11 +78,16 @@ export function toSqliteValue(value: unknown): unknown {
   }
 }
 
-/** BLOB values as base64 text, as the other drivers read binary (rows hold no bytes). */
-function binaryAsBase64(row: Row): Row {
+/**
+ * A row as SQLite gave it (integers as BigInt) as row values: integers as numbers within ±2^53 and
+ * as text beyond, as the PostgreSQL and MySQL drivers read 64-bit integers, so none is rounded;
+ * BLOBs as base64 text, as the other drivers read binary (rows hold no bytes).
+ */
+function sqliteRow(row: Row): Row {
   for (const field in row) {
     const value = row[field]
-    if (value instanceof Uint8Array) row[field] = Buffer.from(value).toString('base64')
+    if (typeof value === 'bigint') row[field] = rowValue(value)
+    else if (value instanceof Uint8Array) row[field] = Buffer.from(value).toString('base64')
   }
   return row
 }
@@ -96,8 +110,11 @@ export function rowFailure(error: unknown, index: number): RowFailure | undefine
   return undefined
 }
 
-/** Open a SQLite database file. `write` turns on WAL and creates the file when missing. */
-export function openSqlite(path: string, options: { write: boolean }): SqlConnector {
+/**
+ * Open a SQLite database file. `write` turns on WAL and creates the file when missing; `shown` is
+ * the path messages show (relative to the files folder).
+ */
+export function openSqlite(path: string, options: { write: boolean; shown?: string }): SqlConnector {
   const db = new Database(path, { readonly: !options.write, fileMustExist: !options.write, timeout: 10_000 })
   try {
     // Fails here, not at the first query, when the file is not a database.
@@ -134,16 +151,17 @@ export function openSqlite(path: string, options: { write: boolean }): SqlConnec
 
   return {
     dialect: sqliteDialect,
-    target: path,
+    target: options.shown ?? path,
 
     async *query(sql, params, batchSize, signal) {
       const statement = db.prepare<unknown[], Row>(sql)
       if (!statement.reader) throw new Error('the statement returns no rows; use a SELECT')
+      statement.safeIntegers(true)
       const rows = statement.iterate(params.map(toSqliteValue))
       try {
         let batch: Row[] = []
         for (const row of rows) {
-          batch.push(binaryAsBase64(row))
+          batch.push(sqliteRow(row))
           if (batch.length >= batchSize) {
             yield batch
             batch = []

@@ -93,7 +93,7 @@ export const csvWrite = defineNode({
   }),
   async setup({ nodeId, config, files, onCleanup }) {
     const target = await files.resolve(config.path, { mode: 'write', field: 'path' })
-    const where = { nodeId, type: TYPE, field: 'path', path: target, action: 'write' } as const
+    const where = { nodeId, type: TYPE, field: 'path', path: files.display(target), action: 'write' } as const
     const temp = config.append
       ? undefined
       : join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`)

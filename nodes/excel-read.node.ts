@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import { z } from 'zod'
 import {
   ConnectorError,
@@ -13,13 +14,19 @@ import {
   columnLetters,
   formatExcelDate,
   indexWorkbook,
+  InflateLimitError,
+  type InflateLimits,
   type MergedRange,
   type SheetEntry,
+  type SheetScan,
+  type WorkbookIndex,
 } from './excel-workbook.ts'
 import { fileError } from './file-errors.ts'
-import { rowBuilder } from './row-builder.ts'
+import { rowBuilder, uniqueNames } from './row-builder.ts'
 
 const TYPE = 'excel.read'
+const DEFAULT_MAX_RATIO = 100
+const DEFAULT_MAX_MIB = 2048
 
 /** The part of exceljs's streaming row this node uses (`values` is 1-based and sparse). */
 interface SheetRow {
@@ -40,7 +47,7 @@ export const excelRead = defineNode({
   title: 'Read Excel',
   category: 'source',
   description:
-    'Streams one sheet of an .xlsx workbook as rows (exceljs streaming reader), so large sheets read in flat memory. Cells keep their type: numbers as numbers, booleans as booleans, text as text, dates as ISO 8601 text (`2024-03-01` at midnight, else `2024-03-01T09:30:00`; Excel dates have no time zone), formulas as their last computed value, error cells as their text (`#N/A`), rich text as plain text. Every row has every column; an empty cell is null. Rows with no value at all are skipped. A header cell covered by a merged range takes the name of the range (the 2nd, 3rd… column of a wide range get `_2`, `_3`…); a repeated header name gets `_2`, `_3`…; an empty header cell is named by its column letter. Merged data cells hold their value in the first cell only; the others are null. Before streaming, the sheet is inflated once to find its merged ranges (the rows are not parsed in that pass).',
+    'Streams one sheet of an .xlsx workbook as rows (exceljs parsing each part as it is inflated), so large sheets read in flat memory. Cells keep their type: numbers as numbers, booleans as booleans, text as text, dates as ISO 8601 text (`2024-03-01` at midnight, else `2024-03-01T09:30:00`; Excel dates have no time zone), formulas as their last computed value, error cells as their text (`#N/A`), rich text as plain text. Every row has every column: the columns run to the last column that holds a value in any row below the header, so no cell is left out; an empty cell is null. Rows with no value at all are skipped. A header cell covered by a merged range takes the name of the range (the 2nd, 3rd… column of a wide range get `_2`, `_3`…); a repeated header name gets `_2`, `_3`…; an empty header cell (or a column right of the header) is named by its column letter. Merged data cells hold their value in the first cell only; the others are null. Relationship targets may be relative or absolute (`/xl/worksheets/sheet1.xml`, as openpyxl and pandas write them). Before streaming, the sheet is inflated once to find its merged ranges and its last column (the rows are not parsed in that pass). A part that inflates beyond `maxInflateRatio` or `maxInflatedMiB` is refused (`EXCEL_TOO_LARGE`), and cancelling the run stops the inflating at once.',
   inputs: {},
   outputs: { out: rows() },
   config: z
@@ -77,12 +84,33 @@ export const excelRead = defineNode({
             'Names for the columns A, B, C, … in order; they replace the header row (which is still skipped). Cells right of the named columns are left out.',
           'x-ui': { advanced: true },
         }),
+      maxInflateRatio: z
+        .number()
+        .min(1)
+        .default(DEFAULT_MAX_RATIO)
+        .meta({
+          title: 'Largest inflation ratio',
+          description:
+            'A part of the workbook (a sheet, the shared strings) may inflate to at most this many times its compressed size (checked once it is past 1 MiB); beyond it the file is refused (`EXCEL_TOO_LARGE`) as a likely zip bomb. Spreadsheet XML compresses about 5–30×.',
+          'x-ui': { advanced: true },
+        }),
+      maxInflatedMiB: z
+        .number()
+        .min(1)
+        .default(DEFAULT_MAX_MIB)
+        .meta({
+          title: 'Largest inflated part (MiB)',
+          description:
+            'A part of the workbook may inflate to at most this many MiB; beyond it the file is refused (`EXCEL_TOO_LARGE`). A sheet of a million rows of ten short cells is about 500 MiB of XML.',
+          'x-ui': { advanced: true },
+        }),
     })
     .strict(),
   infer: ({ config }) => ({ outputs: { out: config.columns } }),
-  async setup({ nodeId, config, files, onCleanup }) {
+  async setup({ nodeId, config, files, onCleanup, signal }) {
     const path = await files.resolve(config.path, { mode: 'read', field: 'path' })
-    const where = { nodeId, type: TYPE, field: 'path', path, action: 'read' } as const
+    const shown = files.display(path)
+    const where = { nodeId, type: TYPE, field: 'path', path: shown, action: 'read' } as const
     let handle: FileHandle
     try {
       handle = await open(path, 'r')
@@ -92,57 +120,67 @@ export const excelRead = defineNode({
     } catch (error) {
       throw fileError(error, where)
     }
-    let sheets: SheetEntry[]
-    let merged: MergedRange[]
+    const limits: InflateLimits = {
+      maxRatio: config.maxInflateRatio,
+      maxBytes: config.maxInflatedMiB * 2 ** 20,
+      signal,
+    }
+    let index: WorkbookIndex
     let sheet: SheetEntry | undefined
+    let scan: SheetScan = { merged: [], lastColumn: 0 }
     try {
-      const index = await indexWorkbook(handle)
-      sheets = index.sheets
+      index = await indexWorkbook(handle, limits)
       const wanted = config.sheet
       sheet =
         wanted === undefined
-          ? sheets[0]
+          ? index.sheets[0]
           : typeof wanted === 'number'
-            ? sheets[wanted - 1]
-            : sheets.find((s) => s.name === wanted)
-      merged = sheet === undefined || config.columns !== undefined ? [] : await index.mergedRanges(sheet)
+            ? index.sheets[wanted - 1]
+            : index.sheets.find((s) => s.name === wanted)
+      if (sheet !== undefined && config.columns === undefined)
+        scan = await index.scan(sheet, config.headerRow)
     } catch (error) {
-      throw new ConnectorError(
-        'EXCEL_INVALID',
-        `Node "${nodeId}" (${TYPE}) path: ${path} is not an .xlsx workbook: ${errorMessage(error)}`,
-        { nodeId, field: 'path', cause: error },
-      )
+      throw workbookError(error, nodeId, shown, signal)
     }
     if (sheet === undefined) {
-      const list = sheets.map((s) => `${s.index}: "${s.name}"`).join(', ') || 'none'
+      const list = index.sheets.map((s) => `${s.index}: "${s.name}"`).join(', ') || 'none'
       throw new ConnectorError(
         'EXCEL_SHEET_NOT_FOUND',
-        `Node "${nodeId}" (${TYPE}) sheet: ${path} has no sheet ${typeof config.sheet === 'number' ? `at position ${config.sheet}` : JSON.stringify(config.sheet ?? 1)}; its sheets: ${list}`,
+        `Node "${nodeId}" (${TYPE}) sheet: ${shown} has no sheet ${typeof config.sheet === 'number' ? `at position ${config.sheet}` : JSON.stringify(config.sheet ?? 1)}; its sheets: ${list}`,
         { nodeId, field: 'sheet' },
       )
     }
-    return { handle, path, sheet, merged }
+    return { index, shown, sheet, scan }
   },
   async *run({ nodeId, config, state, settings, signal, log }) {
-    const { sheet, merged } = state
-    const file = state.handle.createReadStream({ autoClose: false, start: 0, highWaterMark: 256 * 1024 })
+    const { sheet, index } = state
+    const { merged, lastColumn } = state.scan
     // Loaded on first use: exceljs takes a third of a second to load, which every process would pay.
     const { default: ExcelJS } = await import('exceljs')
-    // Styles are read because they say which numbers are dates.
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+    const { default: WorksheetReader } = (await import(
+      // @ts-expect-error exceljs ships no types for its streaming sheet reader
+      'exceljs/lib/stream/xlsx/worksheet-reader.js'
+    )) as { default: WorksheetReaderClass }
+    // The parts are inflated here, one at a time and within the limits, rather than by exceljs's
+    // unzipper (which matched sheets by their file name and missed absolute relationship targets);
+    // exceljs parses them. Styles are read because they say which numbers are dates.
+    const options = {
       worksheets: 'emit',
       sharedStrings: 'cache',
       styles: 'cache',
       hyperlinks: 'ignore',
       entries: 'ignore',
-    })
+    } as const
+    const workbook = new ExcelJS.stream.xlsx.WorkbookReader(
+      Readable.from([]),
+      options,
+    ) as unknown as WorkbookParts
     const place = (row?: number) => `sheet "${sheet.name}"${row === undefined ? '' : ` row ${row}`}`
     const headerRow = config.headerRow
     const above = new Map<number, unknown[]>()
     let names: string[] | undefined = config.columns
     let build = names === undefined ? undefined : rowBuilder(names)
     let warned = false
-    let found = false
     let rowNumber: number | undefined
     let batch: Row[] = []
 
@@ -154,7 +192,7 @@ export const excelRead = defineNode({
       }
       if (row.number === headerRow) {
         if (names === undefined) {
-          names = headerNames(values, headerRow, merged, above)
+          names = headerNames(values, headerRow, merged, above, lastColumn)
           build = rowBuilder(names)
         }
         above.clear()
@@ -163,9 +201,9 @@ export const excelRead = defineNode({
       const cells = new Array<unknown>(names?.length ?? 0)
       let any = false
       if (names === undefined) {
-        // No header: the first data row's last non-empty cell fixes the columns.
-        let last = 0
-        for (let c = 1; c < values.length; c++) if (cellValue(values[c]) !== null) last = c
+        // No header: the sheet's last column with a value fixes the columns.
+        let last = lastColumn
+        for (let c = 1; c < values.length; c++) if (cellValue(values[c]) !== null) last = Math.max(last, c)
         if (last === 0) return undefined
         names = Array.from({ length: last }, (_, i) => columnLetters(i + 1))
         build = rowBuilder(names)
@@ -181,7 +219,7 @@ export const excelRead = defineNode({
           if (cellValue(values[c]) === null) continue
           warned = true
           log.warn(
-            `${place(row.number)}: cell ${columnLetters(c)}${row.number} has a value but its column has no name (${names.length} columns: ${names.join(', ')}); it is left out. Name it in the header row or in "columns".`,
+            `${place(row.number)}: cell ${columnLetters(c)}${row.number} has a value but "columns" names only ${names.length} columns (${names.join(', ')}); it is left out. Add a name to "columns", or remove "columns" to name the columns from the header row.`,
           )
           break
         }
@@ -190,68 +228,99 @@ export const excelRead = defineNode({
     }
 
     try {
-      for await (const worksheet of reader) {
-        signal.throwIfAborted()
-        if ((worksheet as { name?: unknown }).name !== sheet.name) continue
-        found = true
+      await workbook._parseWorkbook(Readable.from(index.part('xl/workbook.xml')))
+      if (index.styles !== undefined) await workbook._parseStyles(Readable.from(index.part(index.styles)))
+      if (index.sharedStrings !== undefined) {
+        for await (const _ of workbook._parseSharedStrings(Readable.from(index.part(index.sharedStrings))))
+          void _
         // exceljs caches an empty shared string (`<si><t/></si>`) as null; it is the text ''.
-        const shared = (reader as unknown as { sharedStrings?: unknown[] }).sharedStrings
+        const shared = workbook.sharedStrings
         if (Array.isArray(shared)) for (let i = 0; i < shared.length; i++) shared[i] ??= ''
-        const events = (worksheet as unknown as { parse(): AsyncIterable<SheetEvent[]> }).parse()
-        for await (const chunk of events) {
-          signal.throwIfAborted()
-          for (const event of chunk) {
-            if (event.eventType !== 'row') continue
-            const sheetRow = event.value as SheetRow
-            rowNumber = sheetRow.number
-            const out = take(sheetRow)
-            if (out === undefined) continue
-            batch.push(out)
-            if (batch.length >= settings.batchSize) {
-              yield { out: batch }
-              batch = []
-            }
+      }
+      const worksheet = new WorksheetReader({
+        workbook,
+        id: sheet.index,
+        iterator: index.part(sheet.path),
+        options,
+      })
+      for await (const chunk of worksheet.parse()) {
+        signal.throwIfAborted()
+        for (const event of chunk) {
+          if (event.eventType !== 'row') continue
+          const sheetRow = event.value as SheetRow
+          rowNumber = sheetRow.number
+          const out = take(sheetRow)
+          if (out === undefined) continue
+          batch.push(out)
+          if (batch.length >= settings.batchSize) {
+            yield { out: batch }
+            batch = []
           }
         }
-        break
       }
       if (batch.length > 0) yield { out: batch }
     } catch (error) {
       if (signal.aborted || error instanceof NodeRunError || error instanceof ConnectorError) throw error
+      if (error instanceof InflateLimitError) throw workbookError(error, nodeId, state.shown, signal)
       throw new NodeRunError(
         'EXCEL_MALFORMED',
-        `Node "${nodeId}" (${TYPE}) path: cannot read ${place(rowNumber === undefined ? undefined : rowNumber + 1)} of ${state.path}: ${errorMessage(error)}`,
+        `Node "${nodeId}" (${TYPE}) path: cannot read ${place(rowNumber === undefined ? undefined : rowNumber + 1)} of ${state.shown}: ${errorMessage(error)}`,
         { nodeId, field: 'path', cause: error, ...(rowNumber === undefined ? {} : { row: rowNumber + 1 }) },
-      )
-    } finally {
-      file.destroy()
-    }
-    if (!found) {
-      throw new NodeRunError(
-        'EXCEL_MALFORMED',
-        `Node "${nodeId}" (${TYPE}) sheet: ${place()} is listed in ${state.path} but its part ${sheet.path} could not be read`,
-        { nodeId, field: 'sheet' },
       )
     }
   },
 })
 
+/** exceljs's streaming sheet reader (`lib/stream/xlsx/worksheet-reader.js`), the part used here. */
+type WorksheetReaderClass = new (args: {
+  workbook: WorkbookParts
+  id: number
+  iterator: AsyncIterable<Buffer>
+  options: Record<string, string>
+}) => { parse(): AsyncIterable<SheetEvent[]> }
+
+/** The WorkbookReader methods that parse one part each (their input: a readable stream of the part). */
+interface WorkbookParts {
+  _parseWorkbook(part: Readable): Promise<void>
+  _parseStyles(part: Readable): Promise<void>
+  _parseSharedStrings(part: Readable): AsyncIterable<unknown>
+  sharedStrings?: unknown[]
+}
+
+/** A failure to index or inflate the workbook, for a person. */
+function workbookError(error: unknown, nodeId: string, shown: string, signal: AbortSignal): unknown {
+  if (signal.aborted) return error
+  if (error instanceof InflateLimitError) {
+    return new ConnectorError(
+      'EXCEL_TOO_LARGE',
+      `Node "${nodeId}" (${TYPE}) path: ${shown} is refused: its ${error.message} (${error.reason === 'ratio' ? 'maxInflateRatio' : 'maxInflatedMiB'}); a workbook that inflates this far is likely a zip bomb. Raise the limit if the file is trusted.`,
+      { nodeId, field: 'path', cause: error },
+    )
+  }
+  return new ConnectorError(
+    'EXCEL_INVALID',
+    `Node "${nodeId}" (${TYPE}) path: ${shown} is not an .xlsx workbook: ${errorMessage(error)}`,
+    { nodeId, field: 'path', cause: error },
+  )
+}
+
 /**
- * Column names from the header row's cells: a cell covered by a merged range takes the range's name
- * (from its top-left cell, possibly on a row above), suffixed `_2`, `_3`… for the range's later
- * columns; empty cells are named by their letter; repeated names get `_2`, `_3`….
+ * Column names from the header row's cells, up to `lastColumn` at least (the last column with a
+ * value below the header): a cell covered by a merged range takes the range's name (from its
+ * top-left cell, possibly on a row above), suffixed `_2`, `_3`… for the range's later columns;
+ * empty cells are named by their letter; repeated names get `_2`, `_3`….
  */
 export function headerNames(
   values: readonly unknown[],
   headerRow: number,
   merged: readonly MergedRange[],
   above: ReadonlyMap<number, readonly unknown[]>,
+  lastColumn = 0,
 ): string[] {
-  let last = 0
-  for (let c = 1; c < values.length; c++) if (cellValue(values[c]) !== null) last = c
+  let last = lastColumn
+  for (let c = last + 1; c < values.length; c++) if (cellValue(values[c]) !== null) last = c
   for (const m of merged) if (m.top <= headerRow && headerRow <= m.bottom) last = Math.max(last, m.right)
   const names: string[] = []
-  const used = new Map<string, number>()
   for (let c = 1; c <= last; c++) {
     let name = cellText(values[c])
     if (name === '') {
@@ -264,12 +333,9 @@ export function headerNames(
         if (base !== '') name = c === range.left ? base : `${base}_${c - range.left + 1}`
       }
     }
-    if (name === '') name = columnLetters(c)
-    const seen = used.get(name) ?? 0
-    used.set(name, seen + 1)
-    names.push(seen === 0 ? name : `${name}_${seen + 1}`)
+    names.push(name === '' ? columnLetters(c) : name)
   }
-  return names
+  return uniqueNames(names)
 }
 
 function cellText(raw: unknown): string {

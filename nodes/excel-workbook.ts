@@ -82,28 +82,85 @@ async function centralDirectory(handle: FileHandle): Promise<Map<string, ZipEntr
   return entries
 }
 
-/** The inflated text of an entry, chunk by chunk (with a UTF-8 decoder across chunk borders). */
-async function* entryText(handle: FileHandle, entry: ZipEntry): AsyncGenerator<string> {
+/**
+ * How far a workbook part may inflate. A zip bomb (2 MB inflating to gigabytes) is refused once a
+ * part passes `maxRatio` times its compressed size (checked past the first MiB, where styles and
+ * small parts legitimately compress far better) or `maxBytes`, and `signal` stops inflating at once.
+ */
+export interface InflateLimits {
+  maxRatio: number
+  maxBytes: number
+  signal: AbortSignal
+}
+
+/** A workbook part inflates beyond the limits: refused before it fills memory or the disk. */
+export class InflateLimitError extends Error {
+  constructor(
+    readonly part: string,
+    readonly reason: 'ratio' | 'size',
+    readonly limit: number,
+  ) {
+    super(
+      reason === 'ratio'
+        ? `part ${part} inflates to more than ${limit} times its compressed size`
+        : `part ${part} inflates to more than ${Math.round(limit / 2 ** 20)} MiB`,
+    )
+  }
+}
+
+const RATIO_FROM_BYTES = 2 ** 20
+
+/** The inflated bytes of an entry, chunk by chunk, within `limits`. */
+async function* entryBytes(
+  handle: FileHandle,
+  entry: ZipEntry,
+  limits: InflateLimits,
+): AsyncGenerator<Buffer> {
+  limits.signal.throwIfAborted()
   const local = await readAt(handle, entry.localOffset, 30)
   if (local.readUInt32LE(0) !== LOCAL) throw new NotAWorkbookError(`corrupt zip entry ${entry.name}`)
   const start = entry.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28)
   const raw = handle.createReadStream({ start, end: start + entry.compressedSize - 1, autoClose: false })
-  const decoder = new TextDecoder()
-  if (entry.method === 0) {
-    for await (const chunk of raw) yield decoder.decode(chunk as Buffer, { stream: true })
-    return
-  }
-  if (entry.method !== 8)
+  if (entry.method !== 0 && entry.method !== 8) {
+    raw.destroy()
     throw new NotAWorkbookError(`zip compression method ${entry.method} is not supported`)
-  const inflate = createInflateRaw()
-  raw.pipe(inflate)
-  raw.on('error', (error) => inflate.destroy(error))
-  for await (const chunk of inflate) yield decoder.decode(chunk as Buffer, { stream: true })
+  }
+  const source = entry.method === 0 ? raw : raw.pipe(createInflateRaw())
+  if (source !== raw) raw.on('error', (error) => source.destroy(error))
+  let total = 0
+  let done = false
+  try {
+    for await (const chunk of source) {
+      limits.signal.throwIfAborted()
+      total += (chunk as Buffer).length
+      if (total > limits.maxBytes) throw new InflateLimitError(entry.name, 'size', limits.maxBytes)
+      if (total > RATIO_FROM_BYTES && total > limits.maxRatio * Math.max(1, entry.compressedSize))
+        throw new InflateLimitError(entry.name, 'ratio', limits.maxRatio)
+      yield chunk as Buffer
+    }
+    done = true
+  } finally {
+    // Stopped early (a limit, a cancelled run, a reader that had enough): stop reading the file.
+    if (!done) {
+      source.destroy()
+      raw.destroy()
+    }
+  }
 }
 
-async function entryString(handle: FileHandle, entry: ZipEntry): Promise<string> {
+/** The inflated text of an entry, chunk by chunk (with a UTF-8 decoder across chunk borders). */
+async function* entryText(
+  handle: FileHandle,
+  entry: ZipEntry,
+  limits: InflateLimits,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder()
+  for await (const chunk of entryBytes(handle, entry, limits)) yield decoder.decode(chunk, { stream: true })
+}
+
+async function entryString(handle: FileHandle, entry: ZipEntry, limits: InflateLimits): Promise<string> {
   let text = ''
-  for await (const chunk of entryText(handle, entry)) text += chunk
+  for await (const chunk of entryText(handle, entry, limits)) text += chunk
   return text
 }
 
@@ -133,56 +190,135 @@ function decodeXml(text: string): string {
   })
 }
 
-/** An open workbook file: its sheets in tab order, and the merged ranges of any of them. */
+/** What a pre-pass over a sheet found: its merged ranges and the last column holding a value. */
+export interface SheetScan {
+  merged: MergedRange[]
+  /** The rightmost column (1-based) with a value in a row below `headerRow`; 0 when none. */
+  lastColumn: number
+}
+
+/** An open workbook file: its sheets in tab order, the parts a reader needs, and a pre-pass over a sheet. */
 export interface WorkbookIndex {
   sheets: SheetEntry[]
-  mergedRanges(sheet: SheetEntry): Promise<MergedRange[]>
+  /** Zip entry names of the shared strings and styles parts, when the workbook has them. */
+  sharedStrings: string | undefined
+  styles: string | undefined
+  scan(sheet: SheetEntry, headerRow: number): Promise<SheetScan>
+  /** The inflated bytes of a part, within the limits. */
+  part(name: string): AsyncGenerator<Buffer>
+}
+
+/**
+ * A relationship target as a zip entry name: absolute targets (`/xl/worksheets/sheet1.xml`, as
+ * openpyxl and pandas write them) from the package root, relative ones from `xl/`.
+ */
+export function partName(target: string, base = 'xl/'): string {
+  const parts = (target.startsWith('/') ? target.slice(1) : `${base}${target}`).split('/')
+  const out: string[] = []
+  for (const part of parts) {
+    if (part === '..') out.pop()
+    else if (part !== '.' && part !== '') out.push(part)
+  }
+  return out.join('/')
 }
 
 /** Read the sheet list of an .xlsx file (central directory, workbook.xml and its relationships). */
-export async function indexWorkbook(handle: FileHandle): Promise<WorkbookIndex> {
+export async function indexWorkbook(handle: FileHandle, limits: InflateLimits): Promise<WorkbookIndex> {
   const entries = await centralDirectory(handle)
   const workbook = entries.get('xl/workbook.xml')
   const rels = entries.get('xl/_rels/workbook.xml.rels')
   if (workbook === undefined || rels === undefined)
     throw new NotAWorkbookError('no xl/workbook.xml in the file')
   const targets = new Map<string, string>()
-  for (const tag of (await entryString(handle, rels)).match(/<Relationship\b[^>]*>/g) ?? []) {
+  let sharedStrings: string | undefined
+  let styles: string | undefined
+  for (const tag of (await entryString(handle, rels, limits)).match(/<Relationship\b[^>]*>/g) ?? []) {
     const id = xmlAttribute(tag, 'Id')
     const target = xmlAttribute(tag, 'Target')
     if (id === undefined || target === undefined) continue
-    targets.set(id, target.startsWith('/') ? target.slice(1) : `xl/${target}`)
+    const name = partName(target)
+    targets.set(id, name)
+    const type = xmlAttribute(tag, 'Type') ?? ''
+    if (type.endsWith('/sharedStrings') && entries.has(name)) sharedStrings = name
+    if (type.endsWith('/styles') && entries.has(name)) styles = name
   }
   const sheets: SheetEntry[] = []
-  for (const tag of (await entryString(handle, workbook)).match(/<sheet\b[^>]*>/g) ?? []) {
+  for (const tag of (await entryString(handle, workbook, limits)).match(/<sheet\b[^>]*>/g) ?? []) {
     const name = xmlAttribute(tag, 'name')
     const id = xmlAttribute(tag, 'r:id')
     const path = id === undefined ? undefined : targets.get(id)
     if (name !== undefined && path !== undefined) sheets.push({ index: sheets.length + 1, name, path })
   }
+  const entry = (name: string, what: string) => {
+    const found = entries.get(name)
+    if (found === undefined) throw new NotAWorkbookError(`${what} has no part ${name}`)
+    return found
+  }
   return {
     sheets,
-    async mergedRanges(sheet) {
-      const entry = entries.get(sheet.path)
-      if (entry === undefined) throw new NotAWorkbookError(`sheet "${sheet.name}" has no part ${sheet.path}`)
-      const ranges: MergedRange[] = []
+    sharedStrings,
+    styles,
+    part: (name) => entryBytes(handle, entry(name, 'the workbook'), limits),
+    async scan(sheet, headerRow) {
+      const found = entry(sheet.path, `sheet "${sheet.name}"`)
+      const merged: MergedRange[] = []
+      let lastColumn = 0
+      let rowNumber = 0
       let carry = ''
-      for await (const chunk of entryText(handle, entry)) {
+      for await (const chunk of entryText(handle, found, limits)) {
         const text = carry + chunk
+        let rowsDone = 0
+        for (;;) {
+          const close = text.indexOf('</row>', rowsDone)
+          if (close < 0) break
+          const open = text.lastIndexOf('<row', close)
+          const r = Number(
+            /^<row\b[^>]*?\sr="(\d+)"/.exec(text.slice(open, text.indexOf('>', open) + 1))?.[1],
+          )
+          rowNumber = Number.isInteger(r) && r > 0 ? r : rowNumber + 1
+          if (rowNumber > headerRow) lastColumn = Math.max(lastColumn, lastValueColumn(text, open, close))
+          rowsDone = close + 6
+        }
         const pattern = /<mergeCell\b[^>]*\bref="([A-Z]+\d+(?::[A-Z]+\d+)?)"/g
+        pattern.lastIndex = rowsDone
         let match: RegExpExecArray | null
-        let consumed = 0
+        let mergesDone = 0
         while ((match = pattern.exec(text)) !== null) {
           const range = parseRange(match[1]!)
-          if (range !== undefined) ranges.push(range)
-          consumed = pattern.lastIndex
+          if (range !== undefined) merged.push(range)
+          mergesDone = pattern.lastIndex
         }
-        // Keep an unfinished tag for the next chunk.
-        const open = text.lastIndexOf('<')
-        carry = open >= consumed ? text.slice(open) : ''
+        // Keep an unfinished row or tag for the next chunk.
+        const keep = Math.max(rowsDone, mergesDone)
+        const lt = text.lastIndexOf('<')
+        const rowOpen = text.indexOf('<row', keep)
+        carry = text.slice(rowOpen >= 0 ? rowOpen : lt >= keep ? lt : text.length)
       }
-      return ranges
+      return { merged, lastColumn }
     },
+  }
+}
+
+/** The column of the last cell with a value in the row `text[start, end)` (empty `<c …/>` cells left out). */
+function lastValueColumn(text: string, start: number, end: number): number {
+  let at = end
+  for (;;) {
+    const c = text.lastIndexOf('<c', at - 1)
+    if (c < start) return 0
+    const next = text.charCodeAt(c + 2)
+    const gt = text.indexOf('>', c)
+    // `<c ` or `<c>` only (not `<col…`), and not an empty `<c …/>`.
+    if (
+      (next !== 32 && next !== 62 && next !== 9 && next !== 10 && next !== 13) ||
+      text.charCodeAt(gt - 1) === 47
+    ) {
+      at = c
+      continue
+    }
+    const ref = /\sr="([A-Z]+)\d*"/.exec(text.slice(c, gt))
+    if (ref !== null) return columnNumber(ref[1]!)
+    // Cells without references are numbered by position.
+    return (text.slice(start, gt).match(/<c[\s>]/g) ?? []).length
   }
 }
 

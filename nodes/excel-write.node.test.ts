@@ -239,13 +239,13 @@ describe('excel.write', () => {
     const { summary, error } = await writeExcel([{ a: 1 }], {}, { dir })
     expect(summary.errors[0]).toMatchObject({ code: 'EXCEL_INVALID', field: 'path' })
     expect(error).toContain(
-      'Node "out" (excel.write) path: cannot open <dir>/out.xlsx to replace sheet "Sheet1"',
+      'Node "out" (excel.write) path: cannot open out.xlsx to replace sheet "Sheet1"',
     )
     expect(error).toContain('set otherSheets to "drop"')
     expect(await readdir(dir)).toEqual(['out.xlsx'])
     const missing = await writeExcel([{ a: 1 }], { path: 'no/such/out.xlsx' })
     expect(missing.error).toMatchInlineSnapshot(
-      `"Node "out" (excel.write) path: the folder of <dir>/no/such/out.xlsx does not exist"`,
+      `"Node "out" (excel.write) path: the folder of no/such/out.xlsx does not exist"`,
     )
   })
 

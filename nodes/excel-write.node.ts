@@ -109,7 +109,7 @@ export const excelWrite = defineNode({
   }),
   async setup({ nodeId, config, files, onCleanup }) {
     const target = await files.resolve(config.path, { mode: 'write', field: 'path' })
-    const where = { nodeId, type: TYPE, field: 'path', path: target, action: 'write' } as const
+    const where = { nodeId, type: TYPE, field: 'path', path: files.display(target), action: 'write' } as const
     const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
     let exists = false
     try {
@@ -210,7 +210,7 @@ export const excelWrite = defineNode({
     } catch (error) {
       throw new ConnectorError(
         'EXCEL_INVALID',
-        `Node "${nodeId}" (${TYPE}) path: cannot open ${state.target} to replace ${place}: ${errorMessage(error)}; set otherSheets to "drop" to write a new workbook over it`,
+        `Node "${nodeId}" (${TYPE}) path: cannot open ${state.where.path} to replace ${place}: ${errorMessage(error)}; set otherSheets to "drop" to write a new workbook over it`,
         { nodeId, field: 'path', cause: error },
       )
     }

@@ -1,6 +1,9 @@
 import { ConnectorError, errorCode, errorMessage } from '../engine/index.ts'
 
-/** A file system error as a ConnectorError a user can act on, naming node, field and the absolute path. */
+/**
+ * A file system error as a ConnectorError a user can act on, naming node, field and the path as
+ * `FileResolver.display` shows it (relative to the files folder, never the server's absolute path).
+ */
 export function fileError(
   error: unknown,
   where: { nodeId: string; type: string; field: string; path: string; action: 'read' | 'write' },

@@ -318,7 +318,9 @@ describe('excel.read', () => {
     const { summary, error } = await readExcel(dir, { path: 'bomb.xlsx' })
     expect(summary.status).toBe('failed')
     expect(summary.errors[0]).toMatchObject({ code: 'EXCEL_TOO_LARGE', nodeId: 'src', field: 'path' })
-    expect(error).toMatchInlineSnapshot(`"Node "src" (excel.read) path: bomb.xlsx is refused: its part xl/worksheets/sheet1.xml inflates to more than 100 times its compressed size (maxInflateRatio); a workbook that inflates this far is likely a zip bomb. Raise the limit if the file is trusted."`)
+    expect(error).toMatchInlineSnapshot(
+      `"Node "src" (excel.read) path: bomb.xlsx is refused: its part xl/worksheets/sheet1.xml inflates to more than 100 times its compressed size (maxInflateRatio); a workbook that inflates this far is likely a zip bomb. Raise the limit if the file is trusted."`,
+    )
     const sized = await readExcel(dir, { path: 'bomb.xlsx', maxInflateRatio: 100_000, maxInflatedMiB: 4 })
     expect(sized.error).toContain('inflates to more than 4 MiB (maxInflatedMiB)')
     // Raised for a trusted file, it reads.

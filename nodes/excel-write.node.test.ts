@@ -238,9 +238,7 @@ describe('excel.write', () => {
     await fileIn(dir, 'out.xlsx', 'not a workbook')
     const { summary, error } = await writeExcel([{ a: 1 }], {}, { dir })
     expect(summary.errors[0]).toMatchObject({ code: 'EXCEL_INVALID', field: 'path' })
-    expect(error).toContain(
-      'Node "out" (excel.write) path: cannot open out.xlsx to replace sheet "Sheet1"',
-    )
+    expect(error).toContain('Node "out" (excel.write) path: cannot open out.xlsx to replace sheet "Sheet1"')
     expect(error).toContain('set otherSheets to "drop"')
     expect(await readdir(dir)).toEqual(['out.xlsx'])
     const missing = await writeExcel([{ a: 1 }], { path: 'no/such/out.xlsx' })

@@ -128,9 +128,7 @@ describe('sql.read', () => {
     const dir = await tempDir()
     const { summary, error } = await readSql(dir, { table: 'people' })
     expect(summary.errors[0]).toMatchObject({ code: 'FILE_NOT_FOUND', field: 'connection.path' })
-    expect(error).toMatchInlineSnapshot(
-      `"Node "src" (sql.read) connection.path: file not found: hr.db"`,
-    )
+    expect(error).toMatchInlineSnapshot(`"Node "src" (sql.read) connection.path: file not found: hr.db"`)
     await expect(import('node:fs/promises').then((fs) => fs.access(join(dir, 'hr.db')))).rejects.toThrow()
   })
 

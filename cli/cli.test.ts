@@ -221,7 +221,7 @@ describe('syncgraph command line', () => {
     expect(result.code).toBe(1)
     expect(outcome(result.stderr)).toMatchInlineSnapshot(`
       "Run failed after <t> s
-        FILE_NOT_FOUND: Node "people" (csv.read) path: file not found: <dir>/missing.csv"
+        FILE_NOT_FOUND: Node "people" (csv.read) path: file not found: missing.csv"
     `)
   })
 
@@ -233,7 +233,7 @@ describe('syncgraph command line', () => {
     expect(result.code).toBe(1)
     expect(outcome(result.stderr)).toMatchInlineSnapshot(`
       "Run failed after <t> s
-        CSV_MALFORMED: Node "people" (csv.read) path: malformed CSV at line 3 of <dir>/people.csv: Invalid Closing Quote: got "x" at line 3 instead of delimiter, record delimiter, trimable character (if activated) or comment"
+        CSV_MALFORMED: Node "people" (csv.read): line 3 of people.csv: text follows the closing quote of a quoted field (a quote inside a quoted field is written twice: "")"
     `)
   })
 

@@ -1,10 +1,11 @@
 import { defineNode, results, rows, type NodeIssue, type Row } from '../engine/index.ts'
-import { plannedRows } from '../engine/sync/index.ts'
+import { plannedRows, reportApplied } from '../engine/sync/index.ts'
 import {
   applyLdapSync,
   ldapSyncConfig,
   ldapSyncDriver,
   openWritePool,
+  parentProblem,
   planLdapSync,
   readLdapScope,
   thresholdError,
@@ -28,6 +29,7 @@ export const ldapSync = defineNode({
     passwords: rows({ title: 'Generated passwords' }),
   },
   config: ldapSyncConfig,
+  rowErrors: true,
   holdsData: 'every input row, to correlate them with the directory scope',
   infer: ({ config, inputs }) => {
     const issues: NodeIssue[] = filterIssues(config.filter)
@@ -38,6 +40,10 @@ export const ldapSync = defineNode({
         path: '$.dn',
         message: 'creating objects needs dn',
       })
+    }
+    const outside = parentProblem(config)
+    if (outside !== undefined) {
+      issues.push({ code: 'CONFIG_INVALID', severity: 'error', path: '$.dn.parent', message: outside })
     }
     if (config.create && config.objectClass.length === 0) {
       issues.push({
@@ -79,7 +85,7 @@ export const ldapSync = defineNode({
     }
   },
   async *run(ctx) {
-    const { config, inputs, nodeId, log } = ctx
+    const { config, inputs, nodeId } = ctx
     // Read the scope, and open the write connections, while the input rows arrive.
     const scope = readLdapScope({ ...ctx, config })
     scope.catch(() => undefined)
@@ -97,14 +103,13 @@ export const ldapSync = defineNode({
       }
       if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
       const stats = { writes: 0 }
-      let failed = 0
       const passwords: PasswordRow[] = []
       const onPassword = (row: PasswordRow) => passwords.push(row)
-      for await (const chunk of applyLdapSync({ ...ctx, config, plan, stats, onPassword, pool })) {
-        failed += chunk.filter((r) => r.outcome === 'failed').length
+      const halt = ctx.settings.onRowError === 'fail'
+      const applied = applyLdapSync({ ...ctx, config, plan, stats, onPassword, pool, halt })
+      for await (const chunk of reportApplied(ctx, plan, held, applied, stats)) {
         yield passwords.length === 0 ? { results: chunk } : { results: chunk, passwords: passwords.splice(0) }
       }
-      log.info(`applied: ${stats.writes} write(s), ${failed} failed`)
     } finally {
       await pool?.then(
         (p) => p.close(),

@@ -1,5 +1,5 @@
 import { defineNode, results, rows, type NodeIssue, type Row } from '../engine/index.ts'
-import { plannedRows } from '../engine/sync/index.ts'
+import { plannedRows, reportApplied } from '../engine/sync/index.ts'
 import {
   applySqlSync,
   keyPairs,
@@ -22,6 +22,7 @@ export const sqlSync = defineNode({
   inputs: { in: rows({ title: 'Source rows' }) },
   outputs: { results: results({ title: 'Results' }) },
   config: sqlSyncConfig,
+  rowErrors: true,
   holdsData: 'every input row, to correlate them with the rows in scope',
   infer: ({ config, inputs }) => {
     const issues: NodeIssue[] = []
@@ -48,7 +49,7 @@ export const sqlSync = defineNode({
     return { issues, outputs: { results: ['key', 'dn', 'newDn', 'action', 'changed', 'outcome', 'error'] } }
   },
   async *run(ctx) {
-    const { config, inputs, nodeId, log, settings } = ctx
+    const { config, inputs, nodeId, settings } = ctx
     const held: Row[] = []
     for await (const batch of inputs.in!) held.push(...batch)
     const plan = await planSqlSync({ ...ctx, config, rows: held, batchSize: settings.batchSize })
@@ -60,11 +61,7 @@ export const sqlSync = defineNode({
     }
     if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
     const stats = { writes: 0 }
-    let failed = 0
-    for await (const chunk of applySqlSync({ ...ctx, config, plan, stats })) {
-      failed += chunk.filter((r) => r.outcome === 'failed').length
-      yield { results: chunk }
-    }
-    log.info(`applied: ${stats.writes} write(s), ${failed} failed`)
+    const applied = applySqlSync({ ...ctx, config, plan, stats, halt: settings.onRowError === 'fail' })
+    for await (const chunk of reportApplied(ctx, plan, held, applied, stats)) yield { results: chunk }
   },
 })

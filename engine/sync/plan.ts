@@ -248,8 +248,6 @@ export function computePlan(input: PlanInput): Plan {
     items.push(planDeprovision(input, target, norm))
   })
 
-  const counts = Object.fromEntries(SYNC_ACTIONS.map((a) => [a, 0])) as Record<SyncAction, number>
-  for (const item of items) counts[item.action] += 1
   return {
     format: 'syncgraph-plan',
     version: 1,
@@ -257,10 +255,30 @@ export function computePlan(input: PlanInput): Plan {
     type: input.type,
     createdAt: (input.now ?? new Date()).toISOString(),
     target: input.target,
-    counts,
+    counts: countActions(items),
     thresholds: verdict(items, input),
     items,
   }
+}
+
+function countActions(items: readonly PlanItem[]): Record<SyncAction, number> {
+  const counts = Object.fromEntries(SYNC_ACTIONS.map((a) => [a, 0])) as Record<SyncAction, number>
+  for (const item of items) counts[item.action] += 1
+  return counts
+}
+
+/**
+ * The plan with some items turned into planned failures (`error`, with the reason): what a destination
+ * knows apply would hit (LDAP: an attribute its schema requires, a DN that exists). Nothing is written
+ * for them; the reviewer sees why. `after` and `newDn` stay, to show what was meant.
+ */
+export function withPlannedFailures(plan: Plan, failures: ReadonlyMap<PlanItem, string>): Plan {
+  if (failures.size === 0) return plan
+  const items = plan.items.map((item): PlanItem => {
+    const reason = failures.get(item)
+    return reason === undefined ? item : { ...item, action: 'error', changes: [], reason }
+  })
+  return { ...plan, items, counts: countActions(items) }
 }
 
 type Norm = (attribute: string, v: SyncValue) => string
@@ -314,6 +332,18 @@ function planCreate(input: PlanInput, rules: Rules, row: Row, base: ItemBase, no
   for (const [attribute, rule] of rules.flow) {
     const want = toValues(row[rule.source ?? attribute])
     mergeValues(after, names, norm, attribute, rule.combine === undefined ? want : rule.combine([], want))
+  }
+  // The key is written whatever the flow lists, so the next run finds the object it created.
+  for (const pair of input.key) {
+    mergeValues(after, names, norm, pair.target, toValues(row[pair.source]))
+    const name = names.get(pair.target.toLowerCase())!
+    if (after[name]!.length > 1 && input.comparison?.multiValued(name) === false) {
+      throw new Error(
+        `the key writes "${pair.source}" into ${name}, but the attribute flow gives it other values (${after[
+          name
+        ]!.map((v) => JSON.stringify(v)).join(', ')}); ${name} holds one value`,
+      )
+    }
   }
   if (dn !== '') {
     for (const [attribute, values] of Object.entries(input.naming?.impliedAttributes?.(dn) ?? {}))

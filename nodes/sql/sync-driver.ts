@@ -466,7 +466,7 @@ const SAVEPOINT = 'syncgraph_item'
  * is undone alone and recorded in its result. Refuses a plan over a threshold before writing anything.
  */
 export async function* applySqlSync(
-  ctx: SyncDriverContext & { config: SqlSyncConfig; plan: Plan; stats?: { writes: number } },
+  ctx: SyncDriverContext & { config: SqlSyncConfig; plan: Plan; stats?: { writes: number }; halt?: boolean },
 ): AsyncGenerator<ResultRow[], void, undefined> {
   const { config, plan, nodeId } = ctx
   if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
@@ -511,6 +511,7 @@ export async function* applySqlSync(
       concurrency: 1,
       chunk: config.transactionSize,
       signal: ctx.signal,
+      halt: ctx.halt === true,
     })) {
       await s.commit()
       yield rows

@@ -356,7 +356,7 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
     const failed = await sync(config, rows)
     expect(failed.summary.status).toBe('failed')
     expect(firstError(failed.summary)).toMatchInlineSnapshot(
-      `"Node "dir" (ldap.sync) row 9998: the object {"employeeNumber":"twin"}: 2 objects in scope match this key: uid=twin-a,ou=People,dc=example,dc=com; uid=twin-b,ou=People,dc=example,dc=com; nothing was written (onRowError "skip" or "route" writes the others)"`,
+      `"Node "dir" (ldap.sync) row 9998: the object with key {"employeeNumber":"twin"}: 2 objects in scope match this key: uid=twin-a,ou=People,dc=example,dc=com; uid=twin-b,ou=People,dc=example,dc=com; nothing was written (onRowError "skip" or "route" writes the others)"`,
     )
     expect(failed.summary.nodes.dir!.outcomes).toEqual({ failed: 1 })
     const { summary, results, rejected } = await sync(config, rows, 'route')
@@ -650,7 +650,7 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
           ...bad,
           _error: {
             code: 'LDAP_INVALID_SYNTAX',
-            message: expect.stringContaining(`create object uid=muller,${WRITES}: `),
+            message: expect.stringContaining(`create uid=muller,${WRITES}: `),
           },
         },
       ])
@@ -667,7 +667,7 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
       expect(failed.summary.status).toBe('failed')
       expect(failed.summary.errors[0]).toMatchObject({ code: 'LDAP_INVALID_SYNTAX', row: 3 })
       expect(firstError(failed.summary)).toMatchInlineSnapshot(
-        `"Node "dir" (ldap.sync) row 3: create object uid=muller,ou=Writes,dc=example,dc=com: mail: value #0 invalid per syntax; no write started after the first failure"`,
+        `"Node "dir" (ldap.sync) row 3: create uid=muller,ou=Writes,dc=example,dc=com: mail: value #0 invalid per syntax; no write started after the first failure"`,
       )
       const settled = failed.results.filter((r) => r.action === 'create').map((r) => [r.dn, r.outcome])
       // w4 was sent with the failing write (pipelined) or not at all; either way its row says so.
@@ -692,7 +692,7 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
       const failed = await sync(config, rows)
       expect(failed.summary.status).toBe('failed')
       expect(firstError(failed.summary)).toMatchInlineSnapshot(
-        `"Node "dir" (ldap.sync) row 1: the object {"id":"m1"}: the DN "uid=mallory,ou=Admins,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com" (2 objects cannot be written); nothing was written (onRowError "skip" or "route" writes the others)"`,
+        `"Node "dir" (ldap.sync) row 1: the object with key {"id":"m1"}: the DN "uid=mallory,ou=Admins,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com" (2 objects cannot be written); nothing was written (onRowError "skip" or "route" writes the others)"`,
       )
       const routed = await sync(config, rows, 'route')
       expect(routed.summary.nodes.dir!.outcomes).toEqual({ created: 1, failed: 2 })
@@ -701,11 +701,11 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
         [
           [
             "mallory",
-            "the object {"id":"m1"}: the DN "uid=mallory,ou=Admins,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
+            "the object with key {"id":"m1"}: the DN "uid=mallory,ou=Admins,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
           ],
           [
             "root",
-            "the object {"id":"m2"}: the DN "uid=root,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
+            "the object with key {"id":"m2"}: the DN "uid=root,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
           ],
         ]
       `)

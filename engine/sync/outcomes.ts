@@ -60,10 +60,10 @@ export function cannotWrite(item: PlanItem): boolean {
   return item.action === 'ambiguous' || item.action === 'error'
 }
 
-/** `create uid=ann,ou=People,…` / `update {"id":42}`: which object a failure concerns. */
+/** `create uid=ann,ou=People,…` / `update {"id":42}` / `the object with key {…}`: what a failure concerns. */
 function objectOf(item: PlanItem): string {
-  const id = item.newDn ?? (item.dn === '' ? JSON.stringify(item.key) : item.dn)
-  return `${item.action === 'error' || item.action === 'ambiguous' ? 'the' : item.action} object ${id}`
+  const id = item.newDn ?? (item.dn === '' ? `with key ${JSON.stringify(item.key)}` : item.dn)
+  return cannotWrite(item) ? `the object ${id}` : `${item.action} ${id}`
 }
 
 /** The error a failed object meets onRowError with: its code and a message naming the object. */

@@ -109,7 +109,7 @@ export function sqlSyncSuite(options: {
     expect(routed.rejected).toEqual([
       {
         ...bad,
-        _error: { code: 'SQL_CONSTRAINT', message: expect.stringMatching(/^create object \{"id":"e9"\}: /) },
+        _error: { code: 'SQL_CONSTRAINT', message: expect.stringMatching(/^create with key \{"id":"e9"\}: /) },
       },
     ])
     expect(routed.results.map((r) => r.outcome)).toEqual(['applied', 'failed'])
@@ -124,7 +124,7 @@ export function sqlSyncSuite(options: {
     expect(failed.summary.status).toBe('failed')
     expect(failed.summary.errors[0]).toMatchObject({ code: 'SQL_CONSTRAINT', nodeId: 'sync', row: 2 })
     expect(failed.error).toMatch(
-      /^Node "sync" \(sql\.sync\) row 2: create object \{"id":"e9"\}: .*; no write started after the first failure$/,
+      /^Node "sync" \(sql\.sync\) row 2: create with key \{"id":"e9"\}: .*; no write started after the first failure$/,
     )
     expect(failed.summary.nodes.sync!.outcomes).toEqual({ created: 1, failed: 1 })
     expect(failed.results.map((r) => [r.key, r.outcome])).toEqual([

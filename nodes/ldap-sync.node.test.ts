@@ -408,7 +408,7 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
           "uid=u10001,ou=People,dc=example,dc=com",
           "skipped",
           {
-            "code": "PLAN_ERROR",
+            "code": "LDAP_OBJECT_CLASS_VIOLATION",
             "message": "object class 'person' requires attribute 'sn', which this row does not give (the directory would refuse the create)",
           },
         ],
@@ -424,7 +424,7 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
     const failing = await sync(config, rows)
     expect(failing.summary.status).toBe('failed')
     expect(failing.summary.errors[0]).toMatchObject({
-      code: 'PLAN_ERROR',
+      code: 'LDAP_OBJECT_CLASS_VIOLATION',
       nodeId: 'dir',
       row: rows.length - 1,
     })
@@ -696,16 +696,21 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
       )
       const routed = await sync(config, rows, 'route')
       expect(routed.summary.nodes.dir!.outcomes).toEqual({ created: 1, failed: 2 })
-      expect(routed.rejected.map((r) => [r.login, (r._error as { message: string }).message]))
-        .toMatchInlineSnapshot(`
+      expect(routed.rejected.map((r) => [r.login, r._error])).toMatchInlineSnapshot(`
         [
           [
             "mallory",
-            "the object with key {"id":"m1"}: the DN "uid=mallory,ou=Admins,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
+            {
+              "code": "DN_OUTSIDE_BASE",
+              "message": "the object with key {"id":"m1"}: the DN "uid=mallory,ou=Admins,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
+            },
           ],
           [
             "root",
-            "the object with key {"id":"m2"}: the DN "uid=root,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
+            {
+              "code": "DN_OUTSIDE_BASE",
+              "message": "the object with key {"id":"m2"}: the DN "uid=root,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
+            },
           ],
         ]
       `)
@@ -759,32 +764,37 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
       expect(
         planned.results
           .filter((r) => r.key.id !== undefined && String(r.key.id).startsWith('y'))
-          .map((r) => [r.key.id, r.action, r.error?.message ?? null]),
+          .map((r) => [r.key.id, r.action, r.error?.code ?? null, r.error?.message ?? null]),
       ).toMatchInlineSnapshot(`
         [
           [
             "y1",
             "error",
+            "LDAP_ALREADY_EXISTS",
             "an entry uid=squatter,ou=Trust,dc=example,dc=com already exists in scope but does not match this row's key (it has employeeNumber: none)",
           ],
           [
             "y2",
             "error",
+            "LDAP_ALREADY_EXISTS",
             "an entry uid=outsider,ou=Trust,dc=example,dc=com already exists outside the node's scope (base and filter), so this node does not own it",
           ],
           [
             "y3",
             "error",
+            "NO_SUCH_OBJECT",
             "its container "ou=Nowhere,ou=Trust,dc=example,dc=com" does not exist in the directory",
           ],
           [
             "y4",
             "create",
             null,
+            null,
           ],
           [
             "y5",
             "error",
+            "LDAP_ALREADY_EXISTS",
             "row 4 of the input gets the same DN uid=dave,ou=Trust,dc=example,dc=com",
           ],
         ]

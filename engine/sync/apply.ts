@@ -27,7 +27,7 @@ export function resultRow(item: PlanItem, outcome: Outcome, error?: unknown): Re
       error === undefined
         ? item.action === 'ambiguous' || item.action === 'error'
           ? {
-              code: item.action === 'ambiguous' ? 'AMBIGUOUS' : 'PLAN_ERROR',
+              code: item.action === 'ambiguous' ? 'AMBIGUOUS' : (item.code ?? 'PLAN_ERROR'),
               message: item.reason ?? item.action,
             }
           : null

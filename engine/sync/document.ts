@@ -268,7 +268,7 @@ export async function applyPlanDocument(
     const first = unwritable[0]
     if (first !== undefined && policyOf(bound, plan.nodeId) === 'fail') {
       throw new ConnectorError(
-        first.action === 'ambiguous' ? 'AMBIGUOUS' : 'PLAN_ERROR',
+        first.action === 'ambiguous' ? 'AMBIGUOUS' : (first.code ?? 'PLAN_ERROR'),
         `node "${plan.nodeId}": ${unwritable.length} object(s) of the plan cannot be written, the first ${first.dn || JSON.stringify(first.key)}: ${first.reason ?? first.action}; nothing was written (with onRowError "skip" or "route" the others are written)`,
         { nodeId: plan.nodeId },
       )

@@ -185,12 +185,15 @@ describe('computePlan', () => {
 
   it('turns items apply would fail on into planned failures, recounted', () => {
     const p = plan({ sources: [{ id: 'a' }, { id: 'b' }], attributes: {} })
-    const failed = withPlannedFailures(p, new Map([[p.items[1]!, 'object class requires sn']]))
+    const failed = withPlannedFailures(
+      p,
+      new Map([[p.items[1]!, { code: 'LDAP_OBJECT_CLASS_VIOLATION', reason: 'object class requires sn' }]]),
+    )
     expect(compact(failed.items)).toEqual([
       'create  [{"attribute":"uid","op":"add","values":["a"]}]',
       'error  [] (object class requires sn)',
     ])
-    expect(failed.items[1]!.after).toEqual({ uid: ['b'] })
+    expect(failed.items[1]).toMatchObject({ after: { uid: ['b'] }, code: 'LDAP_OBJECT_CLASS_VIOLATION' })
     expect(failed.counts).toMatchObject({ create: 1, error: 1 })
     expect(withPlannedFailures(p, new Map())).toBe(p)
   })

@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.ts'
+import { errorCode, errorMessage } from '../errors.ts'
 import type { Row } from '../types.ts'
 import {
   SYNC_ACTIONS,
@@ -239,7 +239,14 @@ export function computePlan(input: PlanInput): Plan {
       if (matches.length === 0) items.push(planCreate(input, rules, row, base, norm))
       else items.push(planUpdate(input, rules, row, input.targets[matches[0]!]!, base, norm))
     } catch (error) {
-      items.push({ ...base, dn: '', action: 'error', reason: errorMessage(error) })
+      const code = errorCode(error)
+      items.push({
+        ...base,
+        dn: '',
+        action: 'error',
+        reason: errorMessage(error),
+        ...(code === undefined ? {} : { code }),
+      })
     }
   })
 
@@ -272,11 +279,14 @@ function countActions(items: readonly PlanItem[]): Record<SyncAction, number> {
  * knows apply would hit (LDAP: an attribute its schema requires, a DN that exists). Nothing is written
  * for them; the reviewer sees why. `after` and `newDn` stay, to show what was meant.
  */
-export function withPlannedFailures(plan: Plan, failures: ReadonlyMap<PlanItem, string>): Plan {
+export function withPlannedFailures(
+  plan: Plan,
+  failures: ReadonlyMap<PlanItem, { code: string; reason: string }>,
+): Plan {
   if (failures.size === 0) return plan
   const items = plan.items.map((item): PlanItem => {
-    const reason = failures.get(item)
-    return reason === undefined ? item : { ...item, action: 'error', changes: [], reason }
+    const failure = failures.get(item)
+    return failure === undefined ? item : { ...item, action: 'error', changes: [], ...failure }
   })
   return { ...plan, items, counts: countActions(items) }
 }

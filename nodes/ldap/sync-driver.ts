@@ -442,7 +442,8 @@ function baseGuard(config: LdapSyncConfig): (dn: string) => string {
       if (verdicts.size < 10_000) verdicts.set(parent, verdict)
     }
     if (verdict !== undefined)
-      throw new Error(
+      throw new ConnectorError(
+        'DN_OUTSIDE_BASE',
         `the DN "${dn}" is outside the node's scope: ldap.sync creates, renames and moves objects only ${verdict}`,
       )
     return dn
@@ -587,8 +588,8 @@ async function knownFailures(
   ctx: SyncDriverContext & { config: LdapSyncConfig },
   plan: Plan,
   scope: LdapScope,
-): Promise<Map<PlanItem, string>> {
-  const failures = new Map<PlanItem, string>()
+): Promise<Map<PlanItem, Failure>> {
+  const failures = new Map<PlanItem, Failure>()
   const { config } = ctx
   const creates = plan.items.filter((i) => i.action === 'create')
   if (scope.classes !== undefined && creates.length > 0) {
@@ -597,19 +598,19 @@ async function knownFailures(
     const given = ['objectClass', ...(config.password === undefined ? [] : [config.password.attribute])]
     for (const item of creates) {
       if (unknown.length > 0) {
-        failures.set(
-          item,
-          `the directory's schema has no object class ${unknown.map((c) => `'${c}'`).join(', ')}`,
-        )
+        failures.set(item, {
+          code: 'LDAP_OBJECT_CLASS_VIOLATION',
+          reason: `the directory's schema has no object class ${unknown.map((c) => `'${c}'`).join(', ')}`,
+        })
         continue
       }
       const have = new Set([...given, ...Object.keys(item.after ?? {})].map(canonical))
       const missing = required.filter((r) => !have.has(canonical(r.name)))
       if (missing.length > 0) {
-        failures.set(
-          item,
-          `${missing.map((m) => `object class '${m.class}' requires attribute '${m.name}'`).join('; ')}, which this row does not give (the directory would refuse the create)`,
-        )
+        failures.set(item, {
+          code: 'LDAP_OBJECT_CLASS_VIOLATION',
+          reason: `${missing.map((m) => `object class '${m.class}' requires attribute '${m.name}'`).join('; ')}, which this row does not give (the directory would refuse the create)`,
+        })
       }
     }
   }
@@ -619,6 +620,12 @@ async function knownFailures(
   if (placed.length > 0)
     for (const [item, why] of await dnConflicts(ctx, plan, placed, scope)) failures.set(item, why)
   return failures
+}
+
+/** Why the plan knows an object cannot be written: the code the directory would answer, and the reason. */
+interface Failure {
+  code: string
+  reason: string
 }
 
 /** Values per filter when asking the directory which of the plan's new DNs exist already. */
@@ -634,9 +641,9 @@ async function dnConflicts(
   plan: Plan,
   placed: readonly PlanItem[],
   scope: LdapScope,
-): Promise<Map<PlanItem, string>> {
+): Promise<Map<PlanItem, Failure>> {
   const { config } = ctx
-  const failures = new Map<PlanItem, string>()
+  const failures = new Map<PlanItem, Failure>()
   const leaving = new Set(
     plan.items
       .filter((i) => i.action === 'rename' || i.action === 'move' || i.action === 'delete')
@@ -649,10 +656,10 @@ async function dnConflicts(
     const norm = normalizeDn(dn)
     const earlier = wanted.get(norm)
     if (earlier !== undefined) {
-      failures.set(
-        item,
-        `${earlier.row === undefined ? 'another object' : `row ${earlier.row}`} of the input gets the same DN ${dn}`,
-      )
+      failures.set(item, {
+        code: 'LDAP_ALREADY_EXISTS',
+        reason: `${earlier.row === undefined ? 'another object' : `row ${earlier.row}`} of the input gets the same DN ${dn}`,
+      })
       continue
     }
     wanted.set(norm, item)
@@ -686,7 +693,10 @@ async function dnConflicts(
         // A container the plan itself creates (or moves there) exists by the time its children are written.
         if (wanted.has(key)) continue
         for (const { item } of group.items)
-          failures.set(item, `its container "${group.parent}" does not exist in the directory`)
+          failures.set(item, {
+            code: 'NO_SUCH_OBJECT',
+            reason: `its container "${group.parent}" does not exist in the directory`,
+          })
       }
     }
   } finally {
@@ -708,12 +718,13 @@ async function dnConflicts(
   for (const item of conflicts) {
     const dn = item.newDn ?? item.dn
     const target = inScope.get(normalizeDn(dn))
-    failures.set(
-      item,
-      target === undefined
-        ? `an entry ${dn} already exists outside the node's scope (base and filter), so this node does not own it`
-        : `an entry ${dn} already exists in scope but does not match this row's key (it has ${keyOf(target.attributes)})`,
-    )
+    failures.set(item, {
+      code: 'LDAP_ALREADY_EXISTS',
+      reason:
+        target === undefined
+          ? `an entry ${dn} already exists outside the node's scope (base and filter), so this node does not own it`
+          : `an entry ${dn} already exists in scope but does not match this row's key (it has ${keyOf(target.attributes)})`,
+    })
   }
   return failures
 }

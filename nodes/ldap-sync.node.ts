@@ -22,7 +22,7 @@ export const ldapSync = defineNode({
   title: 'LDAP sync',
   category: 'sync',
   description:
-    'Provisions, updates and de-provisions directory objects within a scope (base + filter) from the input rows. It reads the scope once, correlates by key (two or more matches are reported as ambiguous and never written), computes a plan with the smallest changes, checks maxDeletes / maxDeletePercent on it, then applies it over a few pipelined connections. In plan mode it only emits the plan. One row per object on "results".',
+    'Provisions, updates and de-provisions directory objects within a scope (base + filter) from the input rows. It reads the scope once, correlates by key (two or more matches are reported as ambiguous and never written), computes a plan with the smallest changes, checks maxDeletes / maxDeletePercent on it, then applies it over a few pipelined connections. The plan already fails what the directory would refuse where it can know it: a create missing an attribute its object classes require (from the subschema; not on Active Directory), a DN an entry already has or two rows would get, a missing container, and any DN outside `base` (also from `dn.parentFrom` or a DN expression). Every object ends as one outcome (created, updated, renamed, deleted, disabled, unchanged, failed), counted in the run; a failed one follows onRowError: fail (the default) fails the run — before any write when the plan knows, else once the writes in flight settle — skip counts it, route sends its source row with `_error` to "rejected". In plan mode it only emits the plan. One row per object on "results".',
   inputs: { in: rows({ title: 'Source rows' }) },
   outputs: {
     results: results({ title: 'Results' }),

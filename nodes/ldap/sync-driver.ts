@@ -102,7 +102,8 @@ export const ldapSyncConfig = z
       .min(1)
       .meta({
         title: 'Match on',
-        description: 'Source field ↔ directory attribute pairs; all must match',
+        description:
+          'Source field ↔ directory attribute pairs; all must match. A created object gets every pair’s attribute, whatever the attribute flow lists, so the next run finds it.',
         'x-ui': { widget: 'keyPairs' },
       }),
     dn: z
@@ -115,13 +116,15 @@ export const ldapSyncConfig = z
               .min(1)
               .optional()
               .meta({ title: 'Source field of its value', description: 'Default: the naming attribute' }),
-            parent: z
-              .string()
-              .min(1)
-              .meta({ title: 'Container', description: 'e.g. ou=People,dc=example,dc=com' }),
+            parent: z.string().min(1).meta({
+              title: 'Container',
+              description:
+                'e.g. ou=People,dc=example,dc=com; must lie within the scope (base, and scope depth)',
+            }),
             parentFrom: z.string().min(1).optional().meta({
               title: 'Source field holding the container DN',
-              description: 'Overrides the container per row',
+              description:
+                'Overrides the container per row; a container outside the scope (base, and scope depth) fails that row',
             }),
           })
           .strict(),

@@ -72,7 +72,7 @@ export const sqlSyncConfig = z
       .meta({
         title: 'Match on',
         description:
-          'How an input row finds its table row: column names present on both sides (`["employee_id"]`), or `{ "source": "emp", "target": "employee_id" }` pairs. All must match; two or more rows in scope with one key are reported as ambiguous and never written.',
+          'How an input row finds its table row: column names present on both sides (`["employee_id"]`), or `{ "source": "emp", "target": "employee_id" }` pairs. All must match; two or more rows in scope with one key are reported as ambiguous and never written. An inserted row gets every key column, whatever `columns` lists, so the next run finds it.',
         'x-ui': { widget: 'keyPairs' },
       }),
     columns: z

@@ -109,7 +109,10 @@ export function sqlSyncSuite(options: {
     expect(routed.rejected).toEqual([
       {
         ...bad,
-        _error: { code: 'SQL_CONSTRAINT', message: expect.stringMatching(/^create with key \{"id":"e9"\}: /) },
+        _error: {
+          code: 'SQL_CONSTRAINT',
+          message: expect.stringMatching(/^create with key \{"id":"e9"\}: /),
+        },
       },
     ])
     expect(routed.results.map((r) => r.outcome)).toEqual(['applied', 'failed'])

@@ -8,8 +8,9 @@ import {
   type Issue,
   type RunEvent,
   type RunSummary,
+  WRITE_OUTCOMES,
 } from '../engine/index.ts'
-import { SYNC_ACTIONS, type PlanDocument, type ResultRow } from '../engine/sync/index.ts'
+import { SYNC_ACTIONS, type PlanDocument } from '../engine/sync/index.ts'
 import { catalog } from '../nodes/index.ts'
 import { jsonataCheck } from './jsonata-check.ts'
 import { createProgressView } from './progress-view.ts'
@@ -245,7 +246,23 @@ export function describePlanDocument(document: PlanDocument): string {
       const counts = SYNC_ACTIONS.filter((a) => plan.counts[a] > 0)
         .map((a) => `${plan.counts[a]} ${a}`)
         .join(', ')
-      const line = `  node "${plan.nodeId}" (${plan.type}): ${counts || 'nothing in scope'}`
+      const unwritable = plan.counts.error + plan.counts.ambiguous
+      const failures = plan.items.filter((i) => i.action === 'error' || i.action === 'ambiguous')
+      const line = [
+        `  node "${plan.nodeId}" (${plan.type}): ${counts || 'nothing in scope'}`,
+        ...(unwritable === 0
+          ? []
+          : [
+              `    ${unwritable} object(s) cannot be written (planned failures; under onRowError "fail" apply writes nothing):`,
+              ...failures
+                .slice(0, 10)
+                .map(
+                  (i) =>
+                    `      ${i.row === undefined ? '' : `row ${i.row} `}${i.newDn ?? (i.dn || JSON.stringify(i.key))}: ${i.reason ?? i.action}`,
+                ),
+              ...(failures.length > 10 ? [`      … and ${failures.length - 10} more`] : []),
+            ]),
+      ].join('\n')
       return plan.thresholds.exceeded
         ? `${line}\n    over a threshold, apply will refuse: ${plan.thresholds.message ?? ''}`
         : line
@@ -311,13 +328,13 @@ async function applyCommand(
     return syncFailure('apply', error, flags.json, io)
   }
   const nodes = Object.fromEntries(
-    Object.entries(applied.results).map(([id, rows]) => [id, outcomeCounts(rows)]),
+    Object.entries(applied.outcomes).map(([id, outcomes]) => [id, { outcomes }]),
   )
-  const lines = Object.entries(nodes).map(
-    ([id, counts]) =>
+  const lines = Object.entries(applied.outcomes).map(
+    ([id, outcomes]) =>
       `  node "${id}": ${
-        Object.entries(counts)
-          .map(([o, n]) => `${n} ${o}`)
+        WRITE_OUTCOMES.filter((o) => (outcomes[o] ?? 0) > 0)
+          .map((o) => `${outcomes[o]} ${o}`)
           .join(', ') || 'nothing to do'
       }`,
   )
@@ -328,22 +345,22 @@ async function applyCommand(
     .slice(0, 20)
     .map((r) => `    failed ${r.action} ${r.dn}: ${r.error?.code ?? ''} ${r.error?.message ?? ''}`)
   if (failures.length > shown.length) shown.push(`    … and ${failures.length - shown.length} more`)
-  const status = applied.failed > 0 ? 'failed' : 'succeeded'
+  // Under onRowError skip/route failed writes are counted, never shown as a plain success.
+  const outcome =
+    applied.status === 'failed'
+      ? 'Apply failed (onRowError "fail" stopped at the first failed write):'
+      : applied.failed > 0
+        ? `Applied with ${applied.failed} failed write(s)`
+        : 'Applied'
   io.stderr.write(
-    `${applied.failed > 0 ? 'Applied with failures' : 'Applied'} ${file} to "${applied.document.graphName}" (${applied.writes} write(s)):\n${[...lines, ...shown].join('\n')}\n`,
+    `${outcome} ${file} to "${applied.document.graphName}" (${applied.writes} write(s)):\n${[...lines, ...shown].join('\n')}\n`,
   )
   if (flags.json) {
     io.stdout.write(
-      `${JSON.stringify({ status, writes: applied.writes, failed: applied.failed, nodes, failures })}\n`,
+      `${JSON.stringify({ status: applied.status, writes: applied.writes, failed: applied.failed, nodes, failures })}\n`,
     )
   }
-  return applied.failed > 0 ? EXIT_RUN_FAILED : EXIT_OK
-}
-
-function outcomeCounts(rows: readonly ResultRow[]): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const r of rows) out[r.outcome] = (out[r.outcome] ?? 0) + 1
-  return out
+  return applied.status === 'failed' ? EXIT_RUN_FAILED : EXIT_OK
 }
 
 /** The `--json` summary (DESIGN.md §5). */
@@ -354,7 +371,13 @@ export function jsonSummary(summary: RunSummary) {
     nodes: Object.fromEntries(
       Object.entries(summary.nodes).map(([id, n]) => [
         id,
-        { rowsIn: n.rowsIn, rowsOut: n.rowsOut, rowsRejected: n.rowsRejected, errors: n.errors },
+        {
+          rowsIn: n.rowsIn,
+          rowsOut: n.rowsOut,
+          rowsRejected: n.rowsRejected,
+          errors: n.errors,
+          ...(n.outcomes === undefined ? {} : { outcomes: n.outcomes }),
+        },
       ]),
     ),
     errors: summary.errors,

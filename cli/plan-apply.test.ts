@@ -134,14 +134,14 @@ describeWithSlapd('syncgraph plan / apply against slapd', (server) => {
     expect(applied.code).toBe(0)
     expect(applied.stderr).toMatchInlineSnapshot(`
       "Applied plan.json to "staff to directory" (3 write(s)):
-        node "dir": 3 applied
+        node "dir": 3 created
       "
     `)
     expect(JSON.parse(applied.stdout)).toEqual({
       status: 'succeeded',
       writes: 3,
       failed: 0,
-      nodes: { dir: { applied: 3 } },
+      nodes: { dir: { outcomes: { created: 3 } } },
       failures: [],
     })
     expect((await entries()).map((e) => [e.cn, e.title])).toEqual([
@@ -153,10 +153,65 @@ describeWithSlapd('syncgraph plan / apply against slapd', (server) => {
     // Applying the same plan again: the creates fail per object (they exist now), exit 1.
     const again = await syncgraph(['apply', 'plan.json'], dir, env())
     expect(again.code).toBe(1)
+    expect(again.stderr).toContain('Apply failed (onRowError "fail" stopped at the first failed write)')
     expect(again.stderr).toContain('node "dir": 3 failed')
     expect(again.stderr).toContain(
       `failed create cn=Ada Lovelace,${STAFF}: LDAP_ALREADY_EXISTS already exists`,
     )
+  })
+
+  it('run --json counts each write; failed writes fail the run, or under skip are never a plain success (issue 12)', async () => {
+    const base = 'ou=NoSn,dc=example,dc=com'
+    await client.add(base, { objectClass: ['organizationalUnit'], ou: 'NoSn' })
+    // The flow gives no sn (inetOrgPerson requires it) and leaves the key's employeeNumber out.
+    const config = { base, dn: { rdn: 'cn', from: 'name', parent: base }, attributes: { title: 'title' } }
+    const dir = await setup(graph(config))
+    const failed = await syncgraph(['run', 'graph.json', '--json'], dir, env())
+    expect(failed.code).toBe(1)
+    const summary = JSON.parse(failed.stdout) as {
+      status: string
+      nodes: Record<string, unknown>
+      errors: { code: string; message: string }[]
+    }
+    expect(summary.status).toBe('failed')
+    expect(summary.nodes.dir).toEqual({
+      rowsIn: 3,
+      rowsOut: 0,
+      rowsRejected: 1,
+      errors: 1,
+      outcomes: { failed: 3 },
+    })
+    expect(summary.errors[0]!.message).toMatchInlineSnapshot(
+      `"Node "dir" (ldap.sync) row 1: the object cn=Ada Lovelace,ou=NoSn,dc=example,dc=com: object class 'person' requires attribute 'sn', which this row does not give (the directory would refuse the create) (3 objects cannot be written); nothing was written (onRowError "skip" or "route" writes the others)"`,
+    )
+
+    const skip = graph(config) as ReturnType<typeof graph> & { settings?: unknown }
+    skip.settings = { onRowError: 'skip' }
+    await writeFile(join(dir, 'graph.json'), JSON.stringify(skip))
+    const skipped = await syncgraph(['run', 'graph.json', '--json'], dir, env())
+    expect(skipped.code).toBe(0)
+    expect(JSON.parse(skipped.stdout)).toMatchObject({
+      status: 'succeeded',
+      nodes: { dir: { rowsRejected: 3, errors: 3, outcomes: { failed: 3 } } },
+    })
+    expect(skipped.stderr).toContain('Run succeeded with 3 failed write(s) in ')
+    expect(skipped.stderr).toContain('  dir (ldap.sync): 3 failed')
+
+    // With sn flowed the creates succeed, employeeNumber written by the key: a re-run writes nothing.
+    const withSn = { ...config, attributes: { sn: 'name', title: 'title' } }
+    await writeFile(join(dir, 'graph.json'), JSON.stringify(graph(withSn)))
+    const created = await syncgraph(['run', 'graph.json', '--json'], dir, env())
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      status: 'succeeded',
+      nodes: { dir: { outcomes: { created: 3 } } },
+    })
+    const again = await syncgraph(['run', 'graph.json', '--json'], dir, env())
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      status: 'succeeded',
+      nodes: { dir: { outcomes: { unchanged: 3 } } },
+    })
+    expect(again.stderr).toContain('  dir (ldap.sync): 3 unchanged')
   })
 
   it('plans with --param values, prints the document without --out, and finds nothing to do', async () => {

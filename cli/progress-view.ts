@@ -1,5 +1,5 @@
 import { createLogUpdate } from 'log-update'
-import type { RunEvent, RunSnapshot, RunSummary } from '../engine/index.ts'
+import { WRITE_OUTCOMES, type RunEvent, type RunSnapshot, type RunSummary } from '../engine/index.ts'
 
 /** Renders a run's progress on a stream (stderr): a redrawing table on a TTY, periodic lines otherwise. */
 export interface ProgressView {
@@ -115,11 +115,18 @@ export function formatProgressLine(snapshot: RunSnapshot): string {
 export function formatOutcome(summary: RunSummary): string {
   const seconds = (summary.durationMs / 1000).toFixed(2)
   const rejected = Object.values(summary.nodes).reduce((sum, n) => sum + n.rowsRejected, 0)
+  const failedWrites = Object.values(summary.nodes).reduce((sum, n) => sum + (n.outcomes?.failed ?? 0), 0)
   const lines: string[] = []
   switch (summary.status) {
-    case 'succeeded':
-      lines.push(`Run succeeded in ${seconds} s${rejected > 0 ? `; ${count(rejected)} row(s) rejected` : ''}`)
+    case 'succeeded': {
+      // Failed writes under onRowError skip/route: the run went on, but it is not a plain success.
+      const failed = failedWrites > 0 ? ` with ${count(failedWrites)} failed write(s)` : ''
+      const others = rejected - failedWrites
+      lines.push(
+        `Run succeeded${failed} in ${seconds} s${others > 0 ? `; ${count(others)}${failed === '' ? '' : ' other'} row(s) rejected` : ''}`,
+      )
       break
+    }
     case 'failed':
       lines.push(`Run failed after ${seconds} s`)
       break
@@ -134,6 +141,13 @@ export function formatOutcome(summary: RunSummary): string {
       const never: never = summary.status
       lines.push(`Run ${String(never)}`)
     }
+  }
+  for (const [id, n] of Object.entries(summary.nodes)) {
+    if (n.outcomes === undefined) continue
+    const parts = WRITE_OUTCOMES.filter((o) => (n.outcomes?.[o] ?? 0) > 0).map(
+      (o) => `${count(n.outcomes![o]!)} ${o}`,
+    )
+    lines.push(`  ${id} (${n.type}): ${parts.join(', ') || 'nothing to write'}`)
   }
   const shown = summary.errors.slice(0, 10)
   for (const error of shown) lines.push(`  ${error.code}: ${error.message}`)

@@ -13,8 +13,8 @@ import {
   applyPlanDocument,
   parsePlanDocument,
   planGraph,
+  type AppliedPlanDocument,
   type PlanDocument,
-  type ResultRow,
   type SyncDriver,
 } from '../engine/sync/index.ts'
 import { catalog as defaultCatalog, syncDrivers } from '../nodes/index.ts'
@@ -76,12 +76,9 @@ export async function writePlanFile(path: string, document: PlanDocument): Promi
   await rename(temp, path)
 }
 
-export interface AppliedPlanFile {
+export interface AppliedPlanFile extends AppliedPlanDocument {
   document: PlanDocument
   graphFile: string
-  results: Record<string, ResultRow[]>
-  writes: number
-  failed: number
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { PortSpec } from './ports.ts'
+import type { WriteOutcome } from './progress.ts'
 import type { NodeRunState } from './run-state.ts'
 import type { Batch, Columns, OnRowError, Row } from './types.ts'
 
@@ -63,6 +64,8 @@ export interface RunContext<C, S> extends SetupContext<C> {
   reject(row: Row, error: unknown, position?: number): void
   /** A destination reports rows it wrote (its `rowsOut`), since it yields none. */
   countOut(rows: number): void
+  /** A sync node reports what became of `count` attempted writes (its `outcomes` counters). */
+  outcome(outcome: WriteOutcome, count?: number): void
 }
 
 /** Batches a node yields, by output port. */

@@ -3,6 +3,18 @@ import type { SerializedError } from './errors.ts'
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
+/** What became of one write a sync node attempted; every attempted write ends as exactly one. */
+export const WRITE_OUTCOMES = [
+  'created',
+  'updated',
+  'renamed',
+  'deleted',
+  'disabled',
+  'unchanged',
+  'failed',
+] as const
+export type WriteOutcome = (typeof WRITE_OUTCOMES)[number]
+
 /** Counters of one node in a run. `rowsRejected` counts rows that failed and were skipped or routed. */
 export interface NodeStats {
   type: string
@@ -14,6 +26,8 @@ export interface NodeStats {
   batches: number
   busyMs: number
   rowsPerSec: number
+  /** Sync nodes: objects per outcome (`renamed` includes moves); absent on other nodes. */
+  outcomes?: Partial<Record<WriteOutcome, number>>
 }
 
 /** Counters of one edge: rows passed and the batches waiting in its queue. */

@@ -297,6 +297,10 @@ class Run {
         countOut: (rows) => {
           inst.stats.rowsOut += rows
         },
+        outcome: (outcome, count = 1) => {
+          const outcomes = (inst.stats.outcomes ??= {})
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + count
+        },
       }
       generator =
         inst.def.run !== undefined
@@ -521,6 +525,7 @@ class Run {
       const rows = Object.keys(inst.def.inputs).length === 0 ? inst.stats.rowsOut : inst.stats.rowsIn
       nodes[id] = {
         ...inst.stats,
+        ...(inst.stats.outcomes === undefined ? {} : { outcomes: { ...inst.stats.outcomes } }),
         busyMs: Math.round(inst.stats.busyMs),
         rowsPerSec: inst.startedAt > 0 && elapsedSec > 0 ? Math.round(rows / elapsedSec) : 0,
       }
@@ -559,7 +564,7 @@ async function* emptyStream(): AsyncGenerator<Batch, void, undefined> {}
 function signatureOf(snapshot: RunSnapshot): string {
   let s = snapshot.status
   for (const [id, n] of Object.entries(snapshot.nodes))
-    s += `|${id}:${n.status}:${n.rowsIn}:${n.rowsOut}:${n.rowsRejected}:${n.errors}`
+    s += `|${id}:${n.status}:${n.rowsIn}:${n.rowsOut}:${n.rowsRejected}:${n.errors}${n.outcomes === undefined ? '' : JSON.stringify(n.outcomes)}`
   return s
 }
 

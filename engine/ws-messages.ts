@@ -1,6 +1,12 @@
 import { z } from 'zod'
 import type { SerializedError } from './errors.ts'
-import type { EdgeStats, NodeStats, RunSnapshot, RunSummary } from './progress.ts'
+import {
+  WRITE_OUTCOMES,
+  type EdgeStats,
+  type NodeStats,
+  type RunSnapshot,
+  type RunSummary,
+} from './progress.ts'
 
 /**
  * WebSocket messages between the server (`/api/ws`) and the editor: one zod discriminated union
@@ -29,6 +35,7 @@ export const nodeStatsSchema = z.object({
   batches: z.number(),
   busyMs: z.number(),
   rowsPerSec: z.number(),
+  outcomes: z.partialRecord(z.enum(WRITE_OUTCOMES), z.number()).optional(),
 })
 
 export const edgeStatsSchema = z.object({

@@ -1,6 +1,6 @@
 import type { Client } from 'ldapts'
-import { beforeAll, expect, it } from 'vitest'
-import type { Row } from '../engine/index.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { analyzeGraph, type Row } from '../engine/index.ts'
 import { applyPlanDocument, planGraph, type ResultRow } from '../engine/sync/index.ts'
 import { hostileValues } from '../test/ldap/hostile.ts'
 import { firstError, ldapCatalog, runLdapGraph } from '../test/ldap/run.ts'
@@ -50,22 +50,29 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
     ...extra,
   })
 
-  const graphOf = (config: Record<string, unknown>, rows: Row[]) => ({
+  const graphOf = (config: Record<string, unknown>, rows: Row[], onRowError?: 'fail' | 'skip' | 'route') => ({
     name: 'people to directory',
     nodes: [
       { id: 'hr', type: 'test.values', config: { rows } },
       { id: 'dir', type: 'ldap.sync', config },
       { id: 'out', type: 'test.collect' },
+      ...(onRowError === 'route' ? [{ id: 'bad', type: 'test.collect' }] : []),
     ],
     edges: [
       { from: 'hr', to: 'dir' },
       { from: 'dir', fromPort: 'results', to: 'out' },
+      ...(onRowError === 'route' ? [{ from: 'dir', fromPort: 'rejected', to: 'bad' }] : []),
     ],
+    ...(onRowError === undefined ? {} : { settings: { onRowError } }),
   })
 
-  const sync = async (config: Record<string, unknown>, rows: Row[]) => {
-    const run = await runLdapGraph(graphOf(config, rows))
-    return { ...run, results: run.rows('out') as ResultRow[] }
+  const sync = async (
+    config: Record<string, unknown>,
+    rows: Row[],
+    onRowError?: 'fail' | 'skip' | 'route',
+  ) => {
+    const run = await runLdapGraph(graphOf(config, rows, onRowError))
+    return { ...run, results: run.rows('out') as ResultRow[], rejected: run.rows('bad') }
   }
 
   /** entryCSN of every entry under the suffix: any write to an entry changes its CSN. */
@@ -344,11 +351,26 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
     })
     const before = await csns()
     const rows = [...people, { ...person(0), employeeNumber: 'twin', uid: 'twin', cn: 'Twin Changed' }]
-    const { summary, results } = await sync(
-      peopleConfig({ deprovision: { action: 'delete' }, maxDeletes: 0 }),
-      rows,
+    const config = peopleConfig({ deprovision: { action: 'delete' }, maxDeletes: 0 })
+    // onRowError fail (the default): an object that cannot be written fails the run before any write.
+    const failed = await sync(config, rows)
+    expect(failed.summary.status).toBe('failed')
+    expect(firstError(failed.summary)).toMatchInlineSnapshot(
+      `"Node "dir" (ldap.sync) row 9998: the object with key {"employeeNumber":"twin"}: 2 objects in scope match this key: uid=twin-a,ou=People,dc=example,dc=com; uid=twin-b,ou=People,dc=example,dc=com; nothing was written (onRowError "skip" or "route" writes the others)"`,
     )
+    expect(failed.summary.nodes.dir!.outcomes).toEqual({ failed: 1 })
+    const { summary, results, rejected } = await sync(config, rows, 'route')
     expect(summary.status).toBe('succeeded')
+    expect(summary.nodes.dir).toMatchObject({
+      rowsRejected: 1,
+      outcomes: { unchanged: people.length, failed: 1 },
+    })
+    expect(rejected).toEqual([
+      {
+        ...rows.at(-1),
+        _error: { code: 'AMBIGUOUS', message: expect.stringContaining('2 objects in scope match this key') },
+      },
+    ])
     expect(results.filter((r) => r.action === 'ambiguous')).toMatchInlineSnapshot(`
       [
         {
@@ -365,38 +387,57 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
             "employeeNumber": "twin",
           },
           "newDn": null,
-          "outcome": "skipped",
+          "outcome": "failed",
         },
       ]
     `)
     expect(changedSince(before, await csns())).toEqual([])
   })
 
-  it('records one object failure in its results row and applies the others', async () => {
+  it('fails a create the schema refuses in the plan, and follows onRowError for failed writes (issue 12)', async () => {
+    const config = peopleConfig({ attributes: { employeeNumber: 'employeeNumber', cn: 'cn', sn: 'sn' } })
+    // No sn: the subschema says inetOrgPerson (through person) requires it, so the plan knows.
     const rows = [...people, { ...person(N + 1), sn: '' }, person(N + 2)]
-    const { summary, results } = await sync(
-      peopleConfig({ attributes: { employeeNumber: 'employeeNumber', cn: 'cn', sn: 'sn' } }),
-      rows,
-    )
-    expect(summary.status).toBe('succeeded')
-    expect(results.filter((r) => r.action === 'create').map((r) => [r.dn, r.outcome, r.error]))
-      .toMatchInlineSnapshot(`
+    const planned = await sync({ ...config, mode: 'plan' }, rows)
+    expect(
+      planned.results.filter((r) => r.action !== 'none').map((r) => [r.action, r.dn, r.outcome, r.error]),
+    ).toMatchInlineSnapshot(`
       [
         [
+          "error",
           "uid=u10001,ou=People,dc=example,dc=com",
-          "failed",
+          "skipped",
           {
             "code": "LDAP_OBJECT_CLASS_VIOLATION",
-            "message": "object class 'inetOrgPerson' requires attribute 'sn'",
+            "message": "object class 'person' requires attribute 'sn', which this row does not give (the directory would refuse the create)",
           },
         ],
         [
+          "create",
           "uid=u10002,ou=People,dc=example,dc=com",
-          "applied",
+          "planned",
           null,
         ],
       ]
     `)
+    const before = await csns()
+    const failing = await sync(config, rows)
+    expect(failing.summary.status).toBe('failed')
+    expect(failing.summary.errors[0]).toMatchObject({
+      code: 'LDAP_OBJECT_CLASS_VIOLATION',
+      nodeId: 'dir',
+      row: rows.length - 1,
+    })
+    expect(changedSince(before, await csns())).toEqual([])
+
+    const skipped = await sync(config, rows, 'skip')
+    expect(skipped.summary.status).toBe('succeeded')
+    expect(skipped.summary.nodes.dir).toMatchObject({
+      rowsRejected: 1,
+      errors: 1,
+      // The two twins of the ambiguity test are in scope too, left alone.
+      outcomes: { created: 1, unchanged: people.length + 2, failed: 1 },
+    })
     people = [...people, person(N + 2)]
   })
 
@@ -522,5 +563,245 @@ describeWithSlapd('ldap.sync against slapd', (server) => {
         },
       ]
     `)
+  })
+
+  describe('trust (issue 12, issue 13 M6)', () => {
+    const TRUST = `ou=Trust,${SUFFIX}`
+    const ADMINS = `ou=Admins,${SUFFIX}`
+    const FENCE = `ou=Fence,${SUFFIX}`
+    const WRITES = `ou=Writes,${SUFFIX}`
+    const entriesUnder = async (base: string, filter = '(objectClass=inetOrgPerson)') =>
+      (
+        await client.search(base, { filter, attributes: ['employeeNumber', 'departmentNumber'] })
+      ).searchEntries
+        .map(
+          (e) =>
+            `${e.dn} ${[e.employeeNumber].flat().join(',') || '-'} ${[e.departmentNumber].flat().join(',') || '-'}`,
+        )
+        .sort()
+    const trustConfig = (base: string, extra: Record<string, unknown> = {}) => ({
+      connection: conn(),
+      base,
+      filter: '(objectClass=inetOrgPerson)',
+      key: [{ source: 'id', target: 'employeeNumber' }],
+      dn: { rdn: 'uid', from: 'login', parent: base },
+      objectClass: ['inetOrgPerson'],
+      // The flow leaves the key's target attribute out.
+      attributes: { cn: 'name', sn: 'name' },
+      ...extra,
+    })
+    const staff = [
+      { id: 'x1', login: 'ann', name: 'Ann', dept: 'HR' },
+      { id: 'x2', login: 'bob', name: 'Bob', dept: 'HR' },
+      { id: 'x1', login: 'ann.it', name: 'Ann', dept: 'IT' },
+    ]
+
+    beforeAll(async () => {
+      for (const ou of ['Trust', 'Composite', 'Admins', 'Fence', 'Writes'])
+        await client.add(`ou=${ou},${SUFFIX}`, { objectClass: ['organizationalUnit'], ou })
+    })
+
+    it('writes the key on create whatever the flow lists, so a re-run plans and writes nothing', async () => {
+      const config = trustConfig(TRUST)
+      const rows = staff.slice(0, 2)
+      const planned = await sync({ ...config, mode: 'plan' }, rows)
+      expect(planned.results.map((r) => r.after)).toEqual(
+        [
+          { cn: ['Ann'], sn: ['Ann'], employeeNumber: ['x1'], uid: ['ann'], objectClass: ['inetOrgPerson'] },
+          { cn: ['Bob'], sn: ['Bob'], employeeNumber: ['x2'], uid: ['bob'], objectClass: ['inetOrgPerson'] },
+        ].map(({ objectClass, ...rest }) => ({ objectClass, ...rest })),
+      )
+      const first = await sync(config, rows)
+      expect(first.summary.nodes.dir!.outcomes).toEqual({ created: 2 })
+      expect(await entriesUnder(TRUST)).toEqual([`uid=ann,${TRUST} x1 -`, `uid=bob,${TRUST} x2 -`])
+      const before = await csns()
+      const again = await sync(config, rows)
+      expect(again.summary.nodes.dir!.outcomes).toEqual({ unchanged: 2 })
+      expect(changedSince(before, await csns())).toEqual([])
+    })
+
+    it('writes every part of a composite key with other names on create; a re-run writes nothing', async () => {
+      const base = `ou=Composite,${SUFFIX}`
+      const config = trustConfig(base, {
+        key: [
+          { source: 'id', target: 'employeeNumber' },
+          { source: 'dept', target: 'departmentNumber' },
+        ],
+      })
+      const first = await sync(config, [staff[0]!, staff[2]!])
+      expect(first.summary.nodes.dir!.outcomes).toEqual({ created: 2 })
+      expect(await entriesUnder(base)).toEqual([`uid=ann,${base} x1 HR`, `uid=ann.it,${base} x1 IT`])
+      const before = await csns()
+      const again = await sync(config, [staff[2]!, staff[0]!])
+      expect(again.summary.nodes.dir!.outcomes).toEqual({ unchanged: 2 })
+      expect(changedSince(before, await csns())).toEqual([])
+    })
+
+    it('follows onRowError for writes the directory refuses: route, skip, fail after the writes in flight', async () => {
+      const config = trustConfig(WRITES, { attributes: { cn: 'name', sn: 'name', mail: 'mail' } })
+      // mail is IA5: the directory refuses "ü" only when written, so the plan cannot know.
+      const bad = { id: 'w1', login: 'muller', name: 'Müller', mail: 'müller@example.com' }
+      const good = (n: number) => ({ id: `w${n}`, login: `w${n}`, name: `W${n}`, mail: `w${n}@example.com` })
+      const routed = await sync(config, [bad, good(2)], 'route')
+      expect(routed.summary.status).toBe('succeeded')
+      expect(routed.summary.nodes.dir).toMatchObject({ rowsRejected: 1, outcomes: { created: 1, failed: 1 } })
+      expect(routed.rejected).toEqual([
+        {
+          ...bad,
+          _error: {
+            code: 'LDAP_INVALID_SYNTAX',
+            message: expect.stringContaining(`create uid=muller,${WRITES}: `),
+          },
+        },
+      ])
+      expect(routed.results.map((r) => [r.dn, r.outcome])).toEqual([
+        [`uid=muller,${WRITES}`, 'failed'],
+        [`uid=w2,${WRITES}`, 'applied'],
+      ])
+      const skipped = await sync(config, [bad, good(2), good(3)], 'skip')
+      expect(skipped.summary.status).toBe('succeeded')
+      expect(skipped.summary.nodes.dir!.outcomes).toEqual({ created: 1, unchanged: 1, failed: 1 })
+
+      // fail: the run fails naming the row once the writes in flight settle; what they wrote is in the results.
+      const failed = await sync(config, [good(2), good(3), bad, good(4)])
+      expect(failed.summary.status).toBe('failed')
+      expect(failed.summary.errors[0]).toMatchObject({ code: 'LDAP_INVALID_SYNTAX', row: 3 })
+      expect(firstError(failed.summary)).toMatchInlineSnapshot(
+        `"Node "dir" (ldap.sync) row 3: create uid=muller,ou=Writes,dc=example,dc=com: mail: value #0 invalid per syntax; no write started after the first failure"`,
+      )
+      const settled = failed.results.filter((r) => r.action === 'create').map((r) => [r.dn, r.outcome])
+      // w4 was sent with the failing write (pipelined) or not at all; either way its row says so.
+      expect([
+        [[`uid=muller,${WRITES}`, 'failed']],
+        [
+          [`uid=muller,${WRITES}`, 'failed'],
+          [`uid=w4,${WRITES}`, 'applied'],
+        ],
+      ]).toContainEqual(settled)
+    })
+
+    it('refuses DNs outside its base, from dn.parentFrom, a DN expression or dn.parent', async () => {
+      const config = trustConfig(FENCE, {
+        dn: { rdn: 'uid', from: 'login', parent: FENCE, parentFrom: 'container' },
+      })
+      const rows = [
+        { id: 'm1', login: 'mallory', name: 'Mallory', container: ADMINS },
+        { id: 'm2', login: 'root', name: 'Root', container: SUFFIX },
+        { id: 'm3', login: 'carol', name: 'Carol', container: FENCE },
+      ]
+      const failed = await sync(config, rows)
+      expect(failed.summary.status).toBe('failed')
+      expect(firstError(failed.summary)).toMatchInlineSnapshot(
+        `"Node "dir" (ldap.sync) row 1: the object with key {"id":"m1"}: the DN "uid=mallory,ou=Admins,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com" (2 objects cannot be written); nothing was written (onRowError "skip" or "route" writes the others)"`,
+      )
+      const routed = await sync(config, rows, 'route')
+      expect(routed.summary.nodes.dir!.outcomes).toEqual({ created: 1, failed: 2 })
+      expect(routed.rejected.map((r) => [r.login, r._error])).toMatchInlineSnapshot(`
+        [
+          [
+            "mallory",
+            {
+              "code": "DN_OUTSIDE_BASE",
+              "message": "the object with key {"id":"m1"}: the DN "uid=mallory,ou=Admins,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
+            },
+          ],
+          [
+            "root",
+            {
+              "code": "DN_OUTSIDE_BASE",
+              "message": "the object with key {"id":"m2"}: the DN "uid=root,dc=example,dc=com" is outside the node's scope: ldap.sync creates, renames and moves objects only below its base "ou=Fence,dc=example,dc=com"",
+            },
+          ],
+        ]
+      `)
+      expect(await entriesUnder(ADMINS)).toEqual([])
+      expect(await entriesUnder(SUFFIX, '(uid=root)')).toEqual([])
+      expect(await entriesUnder(FENCE, '(uid=carol)')).toEqual([`uid=carol,${FENCE} m3 -`])
+
+      const byExpression = await sync(
+        trustConfig(FENCE, {
+          dn: { expression: '"uid=" & $dnEscape(login) & ",ou=Admins,dc=example,dc=com"' },
+        }),
+        [{ id: 'm4', login: 'eve', name: 'Eve' }],
+        'skip',
+      )
+      expect(byExpression.summary.nodes.dir!.outcomes).toMatchObject({ failed: 1 })
+      expect(await entriesUnder(ADMINS)).toEqual([])
+
+      const fixed = trustConfig(FENCE, { dn: { rdn: 'uid', from: 'login', parent: ADMINS } })
+      const issues = analyzeGraph({ syncgraph: 1, ...graphOf(fixed, []) }, ldapCatalog).issues
+      expect(issues.filter((i) => i.severity === 'error').map((i) => [i.path, i.message]))
+        .toMatchInlineSnapshot(`
+        [
+          [
+            "$.dn.parent",
+            "the container "ou=Admins,dc=example,dc=com" is outside the node's scope: new objects must go below its base "ou=Fence,dc=example,dc=com", or the next run would not find them",
+          ],
+        ]
+      `)
+    })
+
+    it('plans a create whose DN an entry already has, or whose container is missing, as a failure', async () => {
+      await client.add(`uid=squatter,${TRUST}`, {
+        objectClass: 'inetOrgPerson',
+        uid: 'squatter',
+        cn: 'S',
+        sn: 'S',
+      })
+      await client.add(`uid=outsider,${TRUST}`, { objectClass: 'account', uid: 'outsider' })
+      const rows = [
+        { id: 'y1', login: 'squatter', name: 'New', container: TRUST },
+        { id: 'y2', login: 'outsider', name: 'New', container: TRUST },
+        { id: 'y3', login: 'nobody', name: 'New', container: `ou=Nowhere,${TRUST}` },
+        { id: 'y4', login: 'dave', name: 'Dave', container: TRUST },
+        { id: 'y5', login: 'dave', name: 'Dave 2', container: TRUST },
+      ]
+      const config = trustConfig(TRUST, {
+        dn: { rdn: 'uid', from: 'login', parent: TRUST, parentFrom: 'container' },
+      })
+      const before = await csns()
+      const planned = await sync({ ...config, mode: 'plan' }, rows)
+      expect(
+        planned.results
+          .filter((r) => r.key.id !== undefined && String(r.key.id).startsWith('y'))
+          .map((r) => [r.key.id, r.action, r.error?.code ?? null, r.error?.message ?? null]),
+      ).toMatchInlineSnapshot(`
+        [
+          [
+            "y1",
+            "error",
+            "LDAP_ALREADY_EXISTS",
+            "an entry uid=squatter,ou=Trust,dc=example,dc=com already exists in scope but does not match this row's key (it has employeeNumber: none)",
+          ],
+          [
+            "y2",
+            "error",
+            "LDAP_ALREADY_EXISTS",
+            "an entry uid=outsider,ou=Trust,dc=example,dc=com already exists outside the node's scope (base and filter), so this node does not own it",
+          ],
+          [
+            "y3",
+            "error",
+            "NO_SUCH_OBJECT",
+            "its container "ou=Nowhere,ou=Trust,dc=example,dc=com" does not exist in the directory",
+          ],
+          [
+            "y4",
+            "create",
+            null,
+            null,
+          ],
+          [
+            "y5",
+            "error",
+            "LDAP_ALREADY_EXISTS",
+            "row 4 of the input gets the same DN uid=dave,ou=Trust,dc=example,dc=com",
+          ],
+        ]
+      `)
+      const failed = await sync(config, rows)
+      expect(failed.summary.status).toBe('failed')
+      expect(changedSince(before, await csns())).toEqual([])
+    })
   })
 })

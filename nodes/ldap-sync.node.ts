@@ -1,10 +1,11 @@
 import { defineNode, results, rows, type NodeIssue, type Row } from '../engine/index.ts'
-import { plannedRows } from '../engine/sync/index.ts'
+import { plannedRows, reportApplied } from '../engine/sync/index.ts'
 import {
   applyLdapSync,
   ldapSyncConfig,
   ldapSyncDriver,
   openWritePool,
+  parentProblem,
   planLdapSync,
   readLdapScope,
   thresholdError,
@@ -21,13 +22,14 @@ export const ldapSync = defineNode({
   title: 'LDAP sync',
   category: 'sync',
   description:
-    'Provisions, updates and de-provisions directory objects within a scope (base + filter) from the input rows. It reads the scope once, correlates by key (two or more matches are reported as ambiguous and never written), computes a plan with the smallest changes, checks maxDeletes / maxDeletePercent on it, then applies it over a few pipelined connections. In plan mode it only emits the plan. One row per object on "results".',
+    'Provisions, updates and de-provisions directory objects within a scope (base + filter) from the input rows. It reads the scope once, correlates by key (two or more matches are reported as ambiguous and never written), computes a plan with the smallest changes, checks maxDeletes / maxDeletePercent on it, then applies it over a few pipelined connections. The plan already fails what the directory would refuse where it can know it: a create missing an attribute its object classes require (from the subschema; not on Active Directory), a DN an entry already has or two rows would get, a missing container, and any DN outside `base` (also from `dn.parentFrom` or a DN expression). Every object ends as one outcome (created, updated, renamed, deleted, disabled, unchanged, failed), counted in the run; a failed one follows onRowError: fail (the default) fails the run — before any write when the plan knows, else once the writes in flight settle — skip counts it, route sends its source row with `_error` to "rejected". In plan mode it only emits the plan. One row per object on "results".',
   inputs: { in: rows({ title: 'Source rows' }) },
   outputs: {
     results: results({ title: 'Results' }),
     passwords: rows({ title: 'Generated passwords' }),
   },
   config: ldapSyncConfig,
+  rowErrors: true,
   holdsData: 'every input row, to correlate them with the directory scope',
   infer: ({ config, inputs }) => {
     const issues: NodeIssue[] = filterIssues(config.filter)
@@ -38,6 +40,10 @@ export const ldapSync = defineNode({
         path: '$.dn',
         message: 'creating objects needs dn',
       })
+    }
+    const outside = parentProblem(config)
+    if (outside !== undefined) {
+      issues.push({ code: 'CONFIG_INVALID', severity: 'error', path: '$.dn.parent', message: outside })
     }
     if (config.create && config.objectClass.length === 0) {
       issues.push({
@@ -79,7 +85,7 @@ export const ldapSync = defineNode({
     }
   },
   async *run(ctx) {
-    const { config, inputs, nodeId, log } = ctx
+    const { config, inputs, nodeId } = ctx
     // Read the scope, and open the write connections, while the input rows arrive.
     const scope = readLdapScope({ ...ctx, config })
     scope.catch(() => undefined)
@@ -97,14 +103,13 @@ export const ldapSync = defineNode({
       }
       if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
       const stats = { writes: 0 }
-      let failed = 0
       const passwords: PasswordRow[] = []
       const onPassword = (row: PasswordRow) => passwords.push(row)
-      for await (const chunk of applyLdapSync({ ...ctx, config, plan, stats, onPassword, pool })) {
-        failed += chunk.filter((r) => r.outcome === 'failed').length
+      const halt = ctx.settings.onRowError === 'fail'
+      const applied = applyLdapSync({ ...ctx, config, plan, stats, onPassword, pool, halt })
+      for await (const chunk of reportApplied(ctx, plan, held, applied, stats)) {
         yield passwords.length === 0 ? { results: chunk } : { results: chunk, passwords: passwords.splice(0) }
       }
-      log.info(`applied: ${stats.writes} write(s), ${failed} failed`)
     } finally {
       await pool?.then(
         (p) => p.close(),

@@ -1,5 +1,5 @@
 import { defineNode, results, rows, type NodeIssue, type Row } from '../engine/index.ts'
-import { plannedRows } from '../engine/sync/index.ts'
+import { plannedRows, reportApplied } from '../engine/sync/index.ts'
 import {
   applySqlSync,
   keyPairs,
@@ -18,10 +18,11 @@ export const sqlSync = defineNode({
   title: 'SQL sync',
   category: 'sync',
   description:
-    'Provisions, updates and de-provisions the rows of a table within a scope (the table, narrowed by `scope` column values) from the input rows, with the same plan → apply semantics as ldap.sync. It reads the scope once, correlates by key (two or more rows in scope with one key are reported as ambiguous and never written), computes a plan that updates only the columns whose values changed (compared by column type: numbers by value, booleans by truth, timestamps by instant), checks maxDeletes / maxDeletePercent on it, then applies it in transactions of `transactionSize` rows with a savepoint per row, so one row\'s failure is recorded in its result and the others go on. In plan mode it only emits the plan. One row per table row on "results": `key`, `dn` (the row\'s identifying columns as JSON, e.g. `{"id":42}`; empty for a row to create), `action`, `changed`, `outcome`, `error`.',
+    'Provisions, updates and de-provisions the rows of a table within a scope (the table, narrowed by `scope` column values) from the input rows, with the same plan → apply semantics as ldap.sync. It reads the scope once, correlates by key (two or more rows in scope with one key are reported as ambiguous and never written), computes a plan that updates only the columns whose values changed (compared by column type: numbers by value, booleans by truth, timestamps by instant), checks maxDeletes / maxDeletePercent on it, then applies it in transactions of `transactionSize` rows with a savepoint per row, so one row\'s failure is undone alone. Inserted rows get the key columns whatever `columns` lists. Every row ends as one outcome (created, updated, deleted, disabled, unchanged, failed), counted in the run; a failed one follows onRowError: fail (the default) fails the run once the transaction in flight commits (nothing after it starts), skip counts it, route sends its source row with `_error` to "rejected". In plan mode it only emits the plan. One row per table row on "results": `key`, `dn` (the row\'s identifying columns as JSON, e.g. `{"id":42}`; empty for a row to create), `action`, `changed`, `outcome`, `error`.',
   inputs: { in: rows({ title: 'Source rows' }) },
   outputs: { results: results({ title: 'Results' }) },
   config: sqlSyncConfig,
+  rowErrors: true,
   holdsData: 'every input row, to correlate them with the rows in scope',
   infer: ({ config, inputs }) => {
     const issues: NodeIssue[] = []
@@ -48,7 +49,7 @@ export const sqlSync = defineNode({
     return { issues, outputs: { results: ['key', 'dn', 'newDn', 'action', 'changed', 'outcome', 'error'] } }
   },
   async *run(ctx) {
-    const { config, inputs, nodeId, log, settings } = ctx
+    const { config, inputs, nodeId, settings } = ctx
     const held: Row[] = []
     for await (const batch of inputs.in!) held.push(...batch)
     const plan = await planSqlSync({ ...ctx, config, rows: held, batchSize: settings.batchSize })
@@ -60,11 +61,7 @@ export const sqlSync = defineNode({
     }
     if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
     const stats = { writes: 0 }
-    let failed = 0
-    for await (const chunk of applySqlSync({ ...ctx, config, plan, stats })) {
-      failed += chunk.filter((r) => r.outcome === 'failed').length
-      yield { results: chunk }
-    }
-    log.info(`applied: ${stats.writes} write(s), ${failed} failed`)
+    const applied = applySqlSync({ ...ctx, config, plan, stats, halt: settings.onRowError === 'fail' })
+    for await (const chunk of reportApplied(ctx, plan, held, applied, stats)) yield { results: chunk }
   },
 })

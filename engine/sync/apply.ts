@@ -27,7 +27,7 @@ export function resultRow(item: PlanItem, outcome: Outcome, error?: unknown): Re
       error === undefined
         ? item.action === 'ambiguous' || item.action === 'error'
           ? {
-              code: item.action === 'ambiguous' ? 'AMBIGUOUS' : 'PLAN_ERROR',
+              code: item.action === 'ambiguous' ? 'AMBIGUOUS' : (item.code ?? 'PLAN_ERROR'),
               message: item.reason ?? item.action,
             }
           : null
@@ -85,17 +85,31 @@ export function writes(item: PlanItem): boolean {
   }
 }
 
+/** How a plan is applied: writes in flight, chunking, and whether the first failure stops it. */
+export interface ApplyOptions {
+  concurrency: number
+  signal?: AbortSignal
+  chunk?: number
+  sliding?: boolean
+  /**
+   * Stop at the first failure (onRowError `fail`): no write starts after it, the writes in flight
+   * settle and their rows are yielded; the items never started have no row.
+   */
+  halt?: boolean
+}
+
 /**
  * Apply a plan's items with up to `concurrency` writes in flight; one object's failure is recorded
- * in its row and the others go on. Rows come back in plan order, in chunks of `chunk` as they settle.
- * By default a chunk's writes all settle before the next chunk's start (a caller may commit between
- * chunks); with `sliding`, writes go on up to `chunk` items past the first unsettled one, so a slow
- * write holds back only the rows after it, not the next writes.
+ * in its row and the others go on (unless `halt`). Rows come back in plan order, in chunks of `chunk`
+ * as they settle. By default a chunk's writes all settle before the next chunk's start (a caller may
+ * commit between chunks); with `sliding`, writes go on up to `chunk` items past the first unsettled
+ * one, so a slow write holds back only the rows after it, not the next writes. An ambiguous or
+ * failed plan item is written as nothing and its row says `failed`.
  */
 export async function* applyItems(
   plan: Plan,
   write: ItemWriter,
-  options: { concurrency: number; signal?: AbortSignal; chunk?: number; sliding?: boolean },
+  options: ApplyOptions,
 ): AsyncGenerator<ResultRow[], void, undefined> {
   const chunk = Math.max(1, options.chunk ?? 1000)
   const lookahead = options.sliding === true ? 2 * chunk : chunk
@@ -112,13 +126,17 @@ export async function* applyItems(
     wake = undefined
     w?.()
   }
-  while (emitted < items.length) {
+  let halted = false
+  while (emitted < (halted ? next : items.length)) {
     options.signal?.throwIfAborted()
-    while (next < items.length && running < concurrency && next < emitted + lookahead) {
+    while (!halted && next < items.length && running < concurrency && next < emitted + lookahead) {
       const i = next++
       const item = items[i]!
       if (!writes(item)) {
-        rows[i] = resultRow(item, item.action === 'none' ? 'unchanged' : 'skipped')
+        // An ambiguous or failed plan item is a write that cannot be made: it fails, never silently.
+        const unchanged = item.action === 'none'
+        rows[i] = resultRow(item, unchanged ? 'unchanged' : 'failed')
+        if (!unchanged && options.halt === true) halted = true
         continue
       }
       running++
@@ -129,13 +147,16 @@ export async function* applyItems(
         },
         (error: unknown) => {
           rows[i] = resultRow(item, 'failed', error)
+          if (options.halt === true) halted = true
           settled()
         },
       )
     }
+    // Once halted, the plan ends at the last write started: those settle and are yielded.
+    const last = halted ? next : items.length
     let end = emitted
-    while (end < items.length && end - emitted < chunk && rows[end] !== undefined) end++
-    if (end - emitted === chunk || end === items.length) {
+    while (end < last && end - emitted < chunk && rows[end] !== undefined) end++
+    if (end - emitted === chunk || end === last) {
       const out = rows.slice(emitted, end) as ResultRow[]
       rows.fill(undefined, emitted, end)
       emitted = end

@@ -5,9 +5,10 @@ import type { Catalog, ConnectionResolver, FileResolver, NodeLog } from '../defi
 import { ConnectorError, GraphError, NodeRunError } from '../errors.ts'
 import { createFileResolver } from '../files.ts'
 import { bindParams, parseGraph, type Graph } from '../graph.ts'
-import type { RunEvent } from '../progress.ts'
+import type { RunEvent, WriteOutcome } from '../progress.ts'
 import { runGraph } from '../runtime.ts'
-import type { Row } from '../types.ts'
+import type { OnRowError, Row } from '../types.ts'
+import { cannotWrite, countOutcomes } from './outcomes.ts'
 import type { Plan, ResultRow } from './types.ts'
 
 /** The run services a sync driver may use, as a node's setup gets them. */
@@ -26,9 +27,12 @@ export interface SyncDriverContext {
 export interface SyncDriver {
   type: string
   plan(ctx: SyncDriverContext & { config: unknown; rows: readonly Row[] }): Promise<Plan>
-  /** Apply exactly `plan`; refuses (throws THRESHOLD_EXCEEDED) when the plan is over a threshold. */
+  /**
+   * Apply exactly `plan`; refuses (throws THRESHOLD_EXCEEDED) when the plan is over a threshold. With
+   * `halt`, no write starts after the first failure (the writes in flight settle).
+   */
   apply(
-    ctx: SyncDriverContext & { config: unknown; plan: Plan },
+    ctx: SyncDriverContext & { config: unknown; plan: Plan; halt?: boolean },
   ): Promise<{ rows: ResultRow[]; writes: number }>
 }
 
@@ -216,15 +220,29 @@ export async function planGraph(graph: unknown, options: GraphSyncOptions): Prom
   }
 }
 
+export interface AppliedPlanDocument {
+  results: Record<string, ResultRow[]>
+  writes: number
+  /** Objects that failed, in every plan. */
+  failed: number
+  /** Objects per outcome, per sync node (as a run's `outcomes` counters). */
+  outcomes: Record<string, Partial<Record<WriteOutcome, number>>>
+  /** `failed` when a node whose onRowError is `fail` had a failed write (it stopped there). */
+  status: 'succeeded' | 'failed'
+}
+
 /**
  * Apply a plan document exactly as it is (`syncgraph apply`). Refuses with PLAN_STALE when the graph
- * (or its parameter values) changed since the plan was made.
+ * (or its parameter values) changed since the plan was made, and before any write when a plan is
+ * over a threshold or, for a node whose onRowError is `fail`, holds objects that cannot be written.
+ * Failed writes follow each node's onRowError: `fail` stops that node's apply at the first failure
+ * (the writes in flight settle) and fails the whole; `skip` and `route` count them.
  */
 export async function applyPlanDocument(
   document: PlanDocument,
   graph: unknown,
   options: GraphSyncOptions,
-): Promise<{ results: Record<string, ResultRow[]>; writes: number; failed: number }> {
+): Promise<AppliedPlanDocument> {
   parsePlanDocument(document)
   const params = options.params ?? document.params
   if (graphHash(graph, params) !== document.graphHash) {
@@ -246,22 +264,48 @@ export async function applyPlanDocument(
         { nodeId: plan.nodeId },
       )
     }
+    const unwritable = plan.items.filter(cannotWrite)
+    const first = unwritable[0]
+    if (first !== undefined && policyOf(bound, plan.nodeId) === 'fail') {
+      throw new ConnectorError(
+        first.action === 'ambiguous' ? 'AMBIGUOUS' : (first.code ?? 'PLAN_ERROR'),
+        `node "${plan.nodeId}": ${unwritable.length} object(s) of the plan cannot be written, the first ${first.dn || JSON.stringify(first.key)}: ${first.reason ?? first.action}; nothing was written (with onRowError "skip" or "route" the others are written)`,
+        { nodeId: plan.nodeId },
+      )
+    }
   }
   const results: Record<string, ResultRow[]> = {}
+  const outcomes: AppliedPlanDocument['outcomes'] = {}
   let writes = 0
   let failed = 0
+  let status: AppliedPlanDocument['status'] = 'succeeded'
   for (const plan of document.plans) {
     const driver = drivers.get(plan.type)
     if (driver === undefined)
       throw new GraphError('UNKNOWN_NODE_TYPE', `No sync driver for ${plan.type}`, { nodeId: plan.nodeId })
+    const halt = policyOf(bound, plan.nodeId) === 'fail'
     const applied = await driver.apply({
       ...driverContext(plan.nodeId, options),
       config: nodeConfig(bound, plan.nodeId, options.catalog),
       plan,
+      halt,
     })
     results[plan.nodeId] = applied.rows
+    outcomes[plan.nodeId] = countOutcomes(applied.rows)
     writes += applied.writes
-    failed += applied.rows.filter((r) => r.outcome === 'failed').length
+    const nodeFailed = outcomes[plan.nodeId]!.failed ?? 0
+    failed += nodeFailed
+    if (nodeFailed > 0 && halt) {
+      // Like a run: the first failure under onRowError "fail" stops everything after it.
+      status = 'failed'
+      break
+    }
   }
-  return { results, writes, failed }
+  return { results, writes, failed, outcomes, status }
+}
+
+/** A node's onRowError: its own, else the graph's. */
+function policyOf(graph: Graph, nodeId: string): OnRowError {
+  const node = graph.nodes.find((n) => n.id === nodeId)
+  return node?.onRowError ?? graph.settings.onRowError
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { applyItems, plannedRows } from './apply.ts'
-import { computePlan, diffValues, type Comparison, type PlanInput } from './plan.ts'
+import { countOutcomes } from './outcomes.ts'
+import { computePlan, diffValues, withPlannedFailures, type Comparison, type PlanInput } from './plan.ts'
 import type { PlanItem } from './types.ts'
 
 const caseless: Comparison = {
@@ -57,7 +58,7 @@ describe('computePlan', () => {
       [
         "none uid=a1 []",
         "update uid=b2 [{"attribute":"title","op":"replace","values":["Boss"]}]",
-        "create  [{"attribute":"title","op":"add","values":["New"]},{"attribute":"mail","op":"add","values":["c@x.org","c2@x.org"]}]",
+        "create  [{"attribute":"title","op":"add","values":["New"]},{"attribute":"mail","op":"add","values":["c@x.org","c2@x.org"]},{"attribute":"uid","op":"add","values":["c3"]}]",
         "ambiguous  [] (2 objects in scope match this key: uid=d4; uid=d4bis)",
         "error  [] (key field "id" is empty)",
         "none uid=42 []",
@@ -99,7 +100,7 @@ describe('computePlan', () => {
     expect(compact(p.items)).toMatchInlineSnapshot(`
       [
         "update uid=a [{"attribute":"phone","op":"delete","values":[]}]",
-        "create  [{"attribute":"title","op":"add","values":["T"]},{"attribute":"description","op":"add","values":["D"]},{"attribute":"mail","op":"add","values":["b@x"]},{"attribute":"phone","op":"add","values":["1"]}]",
+        "create  [{"attribute":"title","op":"add","values":["T"]},{"attribute":"description","op":"add","values":["D"]},{"attribute":"mail","op":"add","values":["b@x"]},{"attribute":"phone","op":"add","values":["1"]},{"attribute":"uid","op":"add","values":["b"]}]",
       ]
     `)
   })
@@ -147,6 +148,54 @@ describe('computePlan', () => {
         "none cn=1 [] (not in the source; deprovision is none)",
       ]
     `)
+  })
+
+  it('writes the key on create whatever the flow lists, so a re-run plans nothing (issue 12)', () => {
+    const key = [
+      { source: 'emp', target: 'employeeNumber' },
+      { source: 'co', target: 'company' },
+    ]
+    const sources = [{ emp: 'e1', co: 'ACME', title: 'X' }]
+    const first = plan({ key, attributes: { title: {} }, sources })
+    expect(first.items.map((i) => [i.action, i.after])).toEqual([
+      ['create', { title: ['X'], employeeNumber: ['e1'], company: ['ACME'] }],
+    ])
+    // The object as apply creates it is found by the next run: nothing to do.
+    const created = { id: 'cn=e1', attributes: Object.fromEntries(Object.entries(first.items[0]!.after!)) }
+    const again = plan({ key, attributes: { title: {} }, sources, targets: [created] })
+    expect(again.counts).toMatchObject({ create: 0, update: 0, none: 1 })
+  })
+
+  it('refuses a create whose flow gives a single-valued key attribute another value', () => {
+    const p = plan({
+      key: [{ source: 'id', target: 'uid' }],
+      attributes: { uid: { source: 'login' } },
+      sources: [
+        { id: 'a1', login: 'ann' },
+        { id: 'b2', login: 'b2' },
+      ],
+    })
+    expect(compact(p.items)).toMatchInlineSnapshot(`
+      [
+        "error  [] (the key writes "id" into uid, but the attribute flow gives it other values ("ann", "a1"); uid holds one value)",
+        "create  [{"attribute":"uid","op":"add","values":["b2"]}]",
+      ]
+    `)
+  })
+
+  it('turns items apply would fail on into planned failures, recounted', () => {
+    const p = plan({ sources: [{ id: 'a' }, { id: 'b' }], attributes: {} })
+    const failed = withPlannedFailures(
+      p,
+      new Map([[p.items[1]!, { code: 'LDAP_OBJECT_CLASS_VIOLATION', reason: 'object class requires sn' }]]),
+    )
+    expect(compact(failed.items)).toEqual([
+      'create  [{"attribute":"uid","op":"add","values":["a"]}]',
+      'error  [] (object class requires sn)',
+    ])
+    expect(failed.items[1]).toMatchObject({ after: { uid: ['b'] }, code: 'LDAP_OBJECT_CLASS_VIOLATION' })
+    expect(failed.counts).toMatchObject({ create: 1, error: 1 })
+    expect(withPlannedFailures(p, new Map())).toBe(p)
   })
 
   it('de-provisions what no source row matches, and checks the thresholds on the plan', () => {
@@ -258,6 +307,65 @@ describe('applyItems', () => {
       ['uid=c', 'none', 'unchanged', null],
     ])
     expect(plannedRows(p).map((r) => r.outcome)).toEqual(['planned', 'planned', 'unchanged'])
+  })
+})
+
+describe('applyItems outcomes', () => {
+  const named = {
+    idFor: (row: Record<string, unknown>) => `uid=${String(row.id)}`,
+    sameId: (a: string, b: string) => a === b,
+    changeKind: () => 'rename' as const,
+  }
+
+  it('fails an ambiguous or planned-failure item, and counts one outcome per object (issue 12)', async () => {
+    const p = plan({
+      sources: [{ id: 'a', title: 'x' }, { id: 'd' }, { id: 'c', title: 'new' }, { id: '' }],
+      targets: [
+        { id: 'uid=c', attributes: { uid: 'c', title: 'old' } },
+        { id: 'uid=d', attributes: { uid: 'd' } },
+        { id: 'uid=d2', attributes: { uid: 'd' } },
+        { id: 'uid=gone', attributes: { uid: 'gone' } },
+      ],
+      deprovision: { action: 'delete' },
+      naming: named,
+    })
+    const rows = []
+    for await (const chunk of applyItems(p, async () => undefined, { concurrency: 2 })) rows.push(...chunk)
+    expect(rows.map((r) => [r.action, r.outcome, r.error?.code ?? null])).toEqual([
+      ['create', 'applied', null],
+      ['ambiguous', 'failed', 'AMBIGUOUS'],
+      ['update', 'applied', null],
+      ['error', 'failed', 'PLAN_ERROR'],
+      ['delete', 'applied', null],
+    ])
+    expect(countOutcomes(rows)).toEqual({ created: 1, updated: 1, deleted: 1, failed: 2 })
+  })
+
+  it('with halt, starts no write after the first failure; the writes in flight settle and are yielded', async () => {
+    const p = plan({
+      sources: Array.from({ length: 10 }, (_, i) => ({ id: `u${i}`, title: 't' })),
+      naming: named,
+    })
+    const started: string[] = []
+    const rows = []
+    for await (const chunk of applyItems(
+      p,
+      async (item) => {
+        started.push(item.dn)
+        await new Promise((r) => setTimeout(r, item.dn === 'uid=u1' ? 1 : 5))
+        if (item.dn === 'uid=u1')
+          throw Object.assign(new Error('no'), { code: 'LDAP_OBJECT_CLASS_VIOLATION' })
+      },
+      { concurrency: 3, chunk: 4, sliding: true, halt: true },
+    )) {
+      rows.push(...chunk)
+    }
+    expect(started).toEqual(['uid=u0', 'uid=u1', 'uid=u2'])
+    expect(rows.map((r) => [r.dn, r.outcome])).toEqual([
+      ['uid=u0', 'applied'],
+      ['uid=u1', 'failed'],
+      ['uid=u2', 'applied'],
+    ])
   })
 })
 

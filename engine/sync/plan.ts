@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.ts'
+import { errorCode, errorMessage } from '../errors.ts'
 import type { Row } from '../types.ts'
 import {
   SYNC_ACTIONS,
@@ -239,7 +239,14 @@ export function computePlan(input: PlanInput): Plan {
       if (matches.length === 0) items.push(planCreate(input, rules, row, base, norm))
       else items.push(planUpdate(input, rules, row, input.targets[matches[0]!]!, base, norm))
     } catch (error) {
-      items.push({ ...base, dn: '', action: 'error', reason: errorMessage(error) })
+      const code = errorCode(error)
+      items.push({
+        ...base,
+        dn: '',
+        action: 'error',
+        reason: errorMessage(error),
+        ...(code === undefined ? {} : { code }),
+      })
     }
   })
 
@@ -248,8 +255,6 @@ export function computePlan(input: PlanInput): Plan {
     items.push(planDeprovision(input, target, norm))
   })
 
-  const counts = Object.fromEntries(SYNC_ACTIONS.map((a) => [a, 0])) as Record<SyncAction, number>
-  for (const item of items) counts[item.action] += 1
   return {
     format: 'syncgraph-plan',
     version: 1,
@@ -257,10 +262,33 @@ export function computePlan(input: PlanInput): Plan {
     type: input.type,
     createdAt: (input.now ?? new Date()).toISOString(),
     target: input.target,
-    counts,
+    counts: countActions(items),
     thresholds: verdict(items, input),
     items,
   }
+}
+
+function countActions(items: readonly PlanItem[]): Record<SyncAction, number> {
+  const counts = Object.fromEntries(SYNC_ACTIONS.map((a) => [a, 0])) as Record<SyncAction, number>
+  for (const item of items) counts[item.action] += 1
+  return counts
+}
+
+/**
+ * The plan with some items turned into planned failures (`error`, with the reason): what a destination
+ * knows apply would hit (LDAP: an attribute its schema requires, a DN that exists). Nothing is written
+ * for them; the reviewer sees why. `after` and `newDn` stay, to show what was meant.
+ */
+export function withPlannedFailures(
+  plan: Plan,
+  failures: ReadonlyMap<PlanItem, { code: string; reason: string }>,
+): Plan {
+  if (failures.size === 0) return plan
+  const items = plan.items.map((item): PlanItem => {
+    const failure = failures.get(item)
+    return failure === undefined ? item : { ...item, action: 'error', changes: [], ...failure }
+  })
+  return { ...plan, items, counts: countActions(items) }
 }
 
 type Norm = (attribute: string, v: SyncValue) => string
@@ -314,6 +342,18 @@ function planCreate(input: PlanInput, rules: Rules, row: Row, base: ItemBase, no
   for (const [attribute, rule] of rules.flow) {
     const want = toValues(row[rule.source ?? attribute])
     mergeValues(after, names, norm, attribute, rule.combine === undefined ? want : rule.combine([], want))
+  }
+  // The key is written whatever the flow lists, so the next run finds the object it created.
+  for (const pair of input.key) {
+    mergeValues(after, names, norm, pair.target, toValues(row[pair.source]))
+    const name = names.get(pair.target.toLowerCase())!
+    if (after[name]!.length > 1 && input.comparison?.multiValued(name) === false) {
+      throw new Error(
+        `the key writes "${pair.source}" into ${name}, but the attribute flow gives it other values (${after[
+          name
+        ]!.map((v) => JSON.stringify(v)).join(', ')}); ${name} holds one value`,
+      )
+    }
   }
   if (dn !== '') {
     for (const [attribute, values] of Object.entries(input.naming?.impliedAttributes?.(dn) ?? {}))

@@ -41,6 +41,8 @@ export interface PlanItem {
   deprovision?: boolean
   /** Why an object is ambiguous, in error, or left alone. */
   reason?: string
+  /** The error code of an object in error, when it says more than PLAN_ERROR (e.g. LDAP_ALREADY_EXISTS). */
+  code?: string
   /** The ids an ambiguous key matched. */
   matches?: string[]
   /** 1-based position of the source row. */

@@ -16,8 +16,17 @@ import { formatDn, parseDn } from './dn.ts'
 import { canSearchRaw, searchRaw } from './paged-search.ts'
 import { RawWriter } from './raw-write.ts'
 import { toFilter } from './filter.ts'
-import { emptySchema, parseAttributeTypes, type DirectorySchema } from './schema.ts'
+import {
+  emptySchema,
+  parseAttributeTypes,
+  parseObjectClasses,
+  type DirectorySchema,
+  type ObjectClassSchema,
+} from './schema.ts'
 import { binaryToText, WELL_KNOWN_BINARY } from './values.ts'
+
+/** LDAP_CAP_ACTIVE_DIRECTORY_OID: the root DSE of Active Directory (and Samba) lists it. */
+const AD_CAPABILITY = '1.2.840.113556.1.4.800'
 
 /** An inline LDAP connection; graphs may instead name a stored connection. */
 export const ldapConnectionObject = z
@@ -220,15 +229,51 @@ export class LdapConnection {
 
   private async loadSchema(): Promise<DirectorySchema> {
     try {
-      const root = await this.client.search('', { scope: 'base', attributes: ['subschemaSubentry'] })
-      const dn = root.searchEntries[0]?.subschemaSubentry
-      const subschema = typeof dn === 'string' ? dn : 'cn=Subschema'
-      const types = await this.baseValues(subschema, '(objectClass=subschema)', 'attributeTypes')
-      const list = Array.isArray(types) ? types.map(String) : typeof types === 'string' ? [types] : []
-      return list.length === 0 ? emptySchema : parseAttributeTypes(list)
+      const types = await this.subschemaValues('attributeTypes')
+      return types.length === 0 ? emptySchema : parseAttributeTypes(types)
     } catch {
       return emptySchema
     }
+  }
+
+  /**
+   * The subschema's object classes, for what a new entry must hold; undefined when the server
+   * publishes none, or is Active Directory, whose schema requires attributes the DC sets itself
+   * (instanceType, objectCategory, nTSecurityDescriptor…).
+   */
+  async objectClasses(): Promise<ObjectClassSchema | undefined> {
+    try {
+      const root = await this.rootDse()
+      if (root.activeDirectory) return undefined
+      const classes = await this.subschemaValues('objectClasses')
+      return classes.length === 0 ? undefined : parseObjectClasses(classes)
+    } catch {
+      return undefined
+    }
+  }
+
+  private rootPromise: Promise<{ subschema: string; activeDirectory: boolean }> | undefined
+
+  /** What the root DSE says: where the subschema is, and whether the server is Active Directory. */
+  private rootDse(): Promise<{ subschema: string; activeDirectory: boolean }> {
+    this.rootPromise ??= this.client
+      .search('', { scope: 'base', attributes: ['subschemaSubentry', 'supportedCapabilities'] })
+      .then(({ searchEntries }) => {
+        const dn = searchEntries[0]?.subschemaSubentry
+        const capabilities = [searchEntries[0]?.supportedCapabilities ?? []].flat().map(String)
+        return {
+          subschema: typeof dn === 'string' ? dn : 'cn=Subschema',
+          activeDirectory: capabilities.includes(AD_CAPABILITY),
+        }
+      })
+    return this.rootPromise
+  }
+
+  /** The values of one attribute of the subschema entry (attributeTypes, objectClasses). */
+  private async subschemaValues(attribute: string): Promise<string[]> {
+    const { subschema } = await this.rootDse()
+    const values = await this.baseValues(subschema, '(objectClass=subschema)', attribute)
+    return Array.isArray(values) ? values.map(String) : typeof values === 'string' ? [values] : []
   }
 
   /** One attribute of one entry (the subschema: large, so read through the lean decoder when it can). */

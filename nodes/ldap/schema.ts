@@ -83,6 +83,71 @@ export function parseAttributeTypes(definitions: readonly string[]): DirectorySc
   return { get, size: infos.size }
 }
 
+/** One object class of the subschema (RFC 4512 §4.1.1): its superclasses and the attributes it requires. */
+export interface ObjectClassInfo {
+  /** The name as the schema spells it. */
+  name: string
+  sup: string[]
+  must: string[]
+}
+
+/** The subschema's object classes, for what a new entry of some classes must hold. */
+export interface ObjectClassSchema {
+  /** Info by lower-cased name or alias; undefined when the schema does not know the class. */
+  get(name: string): ObjectClassInfo | undefined
+  /**
+   * Every attribute the classes require, their superclasses' included (`class` names the class that
+   * requires it), and the classes the schema does not know.
+   */
+  required(classes: readonly string[]): { attributes: { name: string; class: string }[]; unknown: string[] }
+}
+
+/** Parse `objectClasses` values; `SUP` chains are followed for required (`MUST`) attributes. */
+export function parseObjectClasses(definitions: readonly string[]): ObjectClassSchema {
+  const infos = new Map<string, ObjectClassInfo>()
+  for (const raw of definitions) {
+    // A description is free text: drop it before looking for keywords.
+    const def = raw.replace(/\sDESC\s+'(?:[^'\\]|\\.)*'/, ' ')
+    const names = namesOf(def)
+    if (names.length === 0) continue
+    const info = { name: names[0]!, sup: list(def, 'SUP'), must: list(def, 'MUST') }
+    for (const n of names) infos.set(n.toLowerCase(), info)
+  }
+  const get = (name: string) => infos.get(name.toLowerCase())
+  return {
+    get,
+    required(classes) {
+      const attributes = new Map<string, { name: string; class: string }>()
+      const unknown: string[] = []
+      const seen = new Set<string>()
+      const visit = (name: string, top: boolean) => {
+        const info = get(name)
+        if (info === undefined) {
+          if (top) unknown.push(name)
+          return
+        }
+        if (seen.has(info.name.toLowerCase())) return
+        seen.add(info.name.toLowerCase())
+        for (const a of info.must)
+          if (!attributes.has(a.toLowerCase())) attributes.set(a.toLowerCase(), { name: a, class: info.name })
+        for (const sup of info.sup) visit(sup, false)
+      }
+      for (const c of classes) visit(c, true)
+      return { attributes: [...attributes.values()], unknown }
+    },
+  }
+}
+
+/** The names after `keyword`: one (`MUST cn`) or a list (`MUST ( cn $ sn )`). */
+function list(def: string, keyword: string): string[] {
+  const m = new RegExp(`\\s${keyword}\\s+(?:\\(([^)]*)\\)|([^\\s()]+))`).exec(def)
+  if (m === null) return []
+  return (m[1] ?? m[2]!)
+    .split(/[\s$]+/)
+    .map((n) => n.replace(/^'|'$/g, ''))
+    .filter((n) => n !== '')
+}
+
 /** A schema that knows nothing: values are shaped by count and compared case-insensitively. */
 export const emptySchema: DirectorySchema = { get: () => undefined, size: 0 }
 

@@ -11,6 +11,7 @@ import {
   applyItems,
   computePlan,
   toValues,
+  withPlannedFailures,
   type AttributeRule,
   type Comparison,
   type Deprovision,
@@ -31,8 +32,8 @@ import {
   type LdapSettings,
 } from './connection.ts'
 import { childDn, escapeDnValue, formatDn, formatRdn, normalizeDn, parseDn, sameDn, splitDn } from './dn.ts'
-import { checkAttributeName, wrapFilter } from './filter.ts'
-import type { DirectorySchema } from './schema.ts'
+import { checkAttributeName, eq, or, wrapFilter } from './filter.ts'
+import type { DirectorySchema, ObjectClassSchema } from './schema.ts'
 import { isGuidAttribute } from './values.ts'
 import { encodeUnicodePwd, generatePassword, parseEnabled, sshaHash, UAC, withAccountEnabled } from './ad.ts'
 
@@ -101,7 +102,8 @@ export const ldapSyncConfig = z
       .min(1)
       .meta({
         title: 'Match on',
-        description: 'Source field ↔ directory attribute pairs; all must match',
+        description:
+          'Source field ↔ directory attribute pairs; all must match. A created object gets every pair’s attribute, whatever the attribute flow lists, so the next run finds it.',
         'x-ui': { widget: 'keyPairs' },
       }),
     dn: z
@@ -114,13 +116,15 @@ export const ldapSyncConfig = z
               .min(1)
               .optional()
               .meta({ title: 'Source field of its value', description: 'Default: the naming attribute' }),
-            parent: z
-              .string()
-              .min(1)
-              .meta({ title: 'Container', description: 'e.g. ou=People,dc=example,dc=com' }),
+            parent: z.string().min(1).meta({
+              title: 'Container',
+              description:
+                'e.g. ou=People,dc=example,dc=com; must lie within the scope (base, and scope depth)',
+            }),
             parentFrom: z.string().min(1).optional().meta({
               title: 'Source field holding the container DN',
-              description: 'Overrides the container per row',
+              description:
+                'Overrides the container per row; a container outside the scope (base, and scope depth) fails that row',
             }),
           })
           .strict(),
@@ -400,16 +404,53 @@ export function ldapNaming(idFor: (row: Row) => string): Naming {
 async function namingFor(config: LdapSyncConfig, rows: readonly Row[]): Promise<Naming | undefined> {
   const dn = config.dn
   if (dn === undefined) return undefined
+  const inBase = baseGuard(config)
   if ('expression' in dn) {
     const dns = await dnsFromExpression(dn.expression, rows)
     return ldapNaming((row) => {
       const found = dns.get(row)
       if (found instanceof Error) throw found
       if (found === undefined) throw new Error('no DN computed for this row')
-      return found
+      return inBase(found)
     })
   }
-  return ldapNaming((row) => dnFromParts(dn, row))
+  // A fixed container was checked with the config; one from a row is checked per row.
+  if (dn.parentFrom === undefined) return ldapNaming((row) => dnFromParts(dn, row))
+  return ldapNaming((row) => inBase(dnFromParts(dn, row)))
+}
+
+/** Why an object may not be named `dn` by this node (outside its base or scope depth), or undefined. */
+function outsideBase(config: Pick<LdapSyncConfig, 'base' | 'scope'>, parent: string): string | undefined {
+  const p = normalizeDn(parent)
+  const b = normalizeDn(config.base)
+  if (config.scope === 'one') {
+    return p === b ? undefined : `directly below its base "${config.base}" (scope one)`
+  }
+  return b === '' || p === b || p.endsWith(`,${b}`) ? undefined : `below its base "${config.base}"`
+}
+
+/**
+ * A check that a DN a row names lies in the node's scope (M6: a `parentFrom` or DN expression must not
+ * reach `ou=Admins` or the domain root): the DN back, or an error saying where it may go. Containers
+ * are few, so their verdicts are kept.
+ */
+function baseGuard(config: LdapSyncConfig): (dn: string) => string {
+  const verdicts = new Map<string, string | undefined>()
+  return (dn) => {
+    const comma = firstComma(dn)
+    const parent = comma < 0 ? '' : dn.slice(comma + 1)
+    let verdict = verdicts.get(parent)
+    if (verdict === undefined && !verdicts.has(parent)) {
+      verdict = outsideBase(config, parent)
+      if (verdicts.size < 10_000) verdicts.set(parent, verdict)
+    }
+    if (verdict !== undefined)
+      throw new ConnectorError(
+        'DN_OUTSIDE_BASE',
+        `the DN "${dn}" is outside the node's scope: ldap.sync creates, renames and moves objects only ${verdict}`,
+      )
+    return dn
+  }
 }
 
 function check(config: LdapSyncConfig, nodeId: string): void {
@@ -429,6 +470,18 @@ function check(config: LdapSyncConfig, nodeId: string): void {
   } catch (error) {
     fail('dn', errorMessage(error))
   }
+  const problem = parentProblem(config)
+  if (problem !== undefined) fail('dn.parent', problem)
+}
+
+/** Why `dn.parent` (the container of every new object, when no row names one) is outside the scope. */
+export function parentProblem(config: Pick<LdapSyncConfig, 'base' | 'scope' | 'dn'>): string | undefined {
+  const dn = config.dn
+  if (dn === undefined || 'expression' in dn || dn.parentFrom !== undefined) return undefined
+  const where = outsideBase(config, dn.parent)
+  return where === undefined
+    ? undefined
+    : `the container "${dn.parent}" is outside the node's scope: new objects must go ${where}, or the next run would not find them`
 }
 
 /** Every attribute the plan needs to read from the scope. */
@@ -447,6 +500,8 @@ function attributesToRead(config: LdapSyncConfig): string[] {
 export interface LdapScope {
   url: string
   schema: DirectorySchema
+  /** The object classes, when the node creates objects and the directory says what they require. */
+  classes?: ObjectClassSchema
   targets: { id: string; attributes: EntryRow }[]
 }
 
@@ -460,6 +515,7 @@ export async function readLdapScope(
   const connection = await LdapConnection.open(settings, { nodeId, field: 'connection' })
   try {
     const schema = await connection.schema()
+    const classes = config.create ? await connection.objectClasses() : undefined
     const targets: { id: string; attributes: EntryRow }[] = []
     for await (const page of connection.search({
       base: config.base,
@@ -471,7 +527,7 @@ export async function readLdapScope(
       ctx.signal.throwIfAborted()
       for (const entry of page) targets.push({ id: entry.dn, attributes: entry })
     }
-    return { url: settings.url, schema, targets }
+    return { url: settings.url, schema, ...(classes === undefined ? {} : { classes }), targets }
   } finally {
     await connection.close()
   }
@@ -483,9 +539,10 @@ export async function planLdapSync(
 ): Promise<Plan> {
   const { config, nodeId } = ctx
   check(config, nodeId)
-  const { url, schema, targets } = await (ctx.scope ?? readLdapScope(ctx))
+  const scope = await (ctx.scope ?? readLdapScope(ctx))
+  const { url, schema, targets } = scope
   const naming = await namingFor(config, ctx.rows)
-  const plan = computePlan({
+  const computed = computePlan({
     nodeId,
     type: 'ldap.sync',
     target: {
@@ -512,6 +569,7 @@ export async function planLdapSync(
     comparison: schemaComparison(schema),
     ...(naming === undefined ? {} : { naming }),
   })
+  const plan = withPlannedFailures(computed, await knownFailures(ctx, computed, scope))
   ctx.log.info(
     `plan: ${
       Object.entries(plan.counts)
@@ -521,6 +579,157 @@ export async function planLdapSync(
     }`,
   )
   return plan
+}
+
+/**
+ * What apply would hit and the plan can know (issue 12): a new object missing an attribute its
+ * object classes require (read from the subschema), a class the schema does not have, a DN that an
+ * entry already has (in scope but not matched by key, or outside the scope) or that two objects of
+ * the plan would get, and a container that does not exist.
+ */
+async function knownFailures(
+  ctx: SyncDriverContext & { config: LdapSyncConfig },
+  plan: Plan,
+  scope: LdapScope,
+): Promise<Map<PlanItem, Failure>> {
+  const failures = new Map<PlanItem, Failure>()
+  const { config } = ctx
+  const creates = plan.items.filter((i) => i.action === 'create')
+  if (scope.classes !== undefined && creates.length > 0) {
+    const canonical = (name: string) => (scope.schema.get(name)?.name ?? name).toLowerCase()
+    const { attributes: required, unknown } = scope.classes.required(config.objectClass)
+    const given = ['objectClass', ...(config.password === undefined ? [] : [config.password.attribute])]
+    for (const item of creates) {
+      if (unknown.length > 0) {
+        failures.set(item, {
+          code: 'LDAP_OBJECT_CLASS_VIOLATION',
+          reason: `the directory's schema has no object class ${unknown.map((c) => `'${c}'`).join(', ')}`,
+        })
+        continue
+      }
+      const have = new Set([...given, ...Object.keys(item.after ?? {})].map(canonical))
+      const missing = required.filter((r) => !have.has(canonical(r.name)))
+      if (missing.length > 0) {
+        failures.set(item, {
+          code: 'LDAP_OBJECT_CLASS_VIOLATION',
+          reason: `${missing.map((m) => `object class '${m.class}' requires attribute '${m.name}'`).join('; ')}, which this row does not give (the directory would refuse the create)`,
+        })
+      }
+    }
+  }
+  const placed = plan.items.filter(
+    (i) => (i.action === 'create' || i.action === 'rename' || i.action === 'move') && !failures.has(i),
+  )
+  if (placed.length > 0)
+    for (const [item, why] of await dnConflicts(ctx, plan, placed, scope)) failures.set(item, why)
+  return failures
+}
+
+/** Why the plan knows an object cannot be written: the code the directory would answer, and the reason. */
+interface Failure {
+  code: string
+  reason: string
+}
+
+/** Values per filter when asking the directory which of the plan's new DNs exist already. */
+const EXISTS_CHUNK = 200
+
+/**
+ * Objects of the plan whose new DN cannot be had: an entry has it (one this plan does not move away
+ * or delete), an earlier object of the plan gets it, or its container does not exist (and the plan
+ * does not create it). One one-level search per container and 200 names.
+ */
+async function dnConflicts(
+  ctx: SyncDriverContext & { config: LdapSyncConfig },
+  plan: Plan,
+  placed: readonly PlanItem[],
+  scope: LdapScope,
+): Promise<Map<PlanItem, Failure>> {
+  const { config } = ctx
+  const failures = new Map<PlanItem, Failure>()
+  const leaving = new Set(
+    plan.items
+      .filter((i) => i.action === 'rename' || i.action === 'move' || i.action === 'delete')
+      .map((i) => normalizeDn(i.dn)),
+  )
+  const wanted = new Map<string, PlanItem>()
+  const byParent = new Map<string, { parent: string; items: { item: PlanItem; dn: string }[] }>()
+  for (const item of placed) {
+    const dn = item.newDn ?? item.dn
+    const norm = normalizeDn(dn)
+    const earlier = wanted.get(norm)
+    if (earlier !== undefined) {
+      failures.set(item, {
+        code: 'LDAP_ALREADY_EXISTS',
+        reason: `${earlier.row === undefined ? 'another object' : `row ${earlier.row}`} of the input gets the same DN ${dn}`,
+      })
+      continue
+    }
+    wanted.set(norm, item)
+    const { parent } = splitDn(dn)
+    const key = normalizeDn(parent)
+    let group = byParent.get(key)
+    if (group === undefined) byParent.set(key, (group = { parent, items: [] }))
+    group.items.push({ item, dn })
+  }
+  if (byParent.size === 0) return failures
+  const settings = await resolveLdapSettings(ctx, config.connection)
+  const connection = await LdapConnection.open(settings, { nodeId: ctx.nodeId, field: 'connection' })
+  const found = new Set<string>()
+  try {
+    for (const [key, group] of byParent) {
+      try {
+        for (let i = 0; i < group.items.length; i += EXISTS_CHUNK) {
+          ctx.signal.throwIfAborted()
+          const names = group.items.slice(i, i + EXISTS_CHUNK).map(({ dn }) => parseDn(dn)[0]![0]!)
+          // Names only (no attributes), at most EXISTS_CHUNK of them: one unpaged search, no schema needed.
+          const { searchEntries } = await connection.client.search(group.parent, {
+            scope: 'one',
+            filter: or(...names.map((ava) => eq(ava.type, ava.value))),
+            attributes: ['1.1'],
+          })
+          for (const entry of searchEntries) found.add(normalizeDn(entry.dn))
+        }
+      } catch (error) {
+        const mapped = connection.error(error)
+        if (mapped.code !== 'NO_SUCH_OBJECT') throw mapped
+        // A container the plan itself creates (or moves there) exists by the time its children are written.
+        if (wanted.has(key)) continue
+        for (const { item } of group.items)
+          failures.set(item, {
+            code: 'NO_SUCH_OBJECT',
+            reason: `its container "${group.parent}" does not exist in the directory`,
+          })
+      }
+    }
+  } finally {
+    await connection.close()
+  }
+  const conflicts = placed.filter((item) => {
+    const norm = normalizeDn(item.newDn ?? item.dn)
+    return found.has(norm) && !leaving.has(norm) && !failures.has(item)
+  })
+  if (conflicts.length === 0) return failures
+  const inScope = new Map(scope.targets.map((t) => [normalizeDn(t.id), t]))
+  const keyOf = (attributes: EntryRow) =>
+    config.key
+      .map(
+        (k) =>
+          `${k.target}: ${toValues(attributes[k.target] ?? attributes[k.target.toLowerCase()]).join(', ') || 'none'}`,
+      )
+      .join('; ')
+  for (const item of conflicts) {
+    const dn = item.newDn ?? item.dn
+    const target = inScope.get(normalizeDn(dn))
+    failures.set(item, {
+      code: 'LDAP_ALREADY_EXISTS',
+      reason:
+        target === undefined
+          ? `an entry ${dn} already exists outside the node's scope (base and filter), so this node does not own it`
+          : `an entry ${dn} already exists in scope but does not match this row's key (it has ${keyOf(target.attributes)})`,
+    })
+  }
+  return failures
 }
 
 const text = (v: SyncValue): string => (typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : String(v))
@@ -677,6 +886,8 @@ export async function* applyLdapSync(
     onPassword?: PasswordSink
     /** Write connections opened ahead (`openWritePool`); the caller closes them. */
     pool?: Promise<LdapPool>
+    /** Stop at the first failed write (onRowError `fail`); the writes in flight settle. */
+    halt?: boolean
   },
 ): AsyncGenerator<ResultRow[], void, undefined> {
   const { config, plan, nodeId } = ctx
@@ -732,6 +943,7 @@ export async function* applyLdapSync(
       concurrency: config.connections * PIPELINE_DEPTH,
       signal: ctx.signal,
       sliding: true,
+      halt: ctx.halt === true,
     })) {
       yield rows
     }

@@ -72,7 +72,7 @@ export const sqlSyncConfig = z
       .meta({
         title: 'Match on',
         description:
-          'How an input row finds its table row: column names present on both sides (`["employee_id"]`), or `{ "source": "emp", "target": "employee_id" }` pairs. All must match; two or more rows in scope with one key are reported as ambiguous and never written.',
+          'How an input row finds its table row: column names present on both sides (`["employee_id"]`), or `{ "source": "emp", "target": "employee_id" }` pairs. All must match; two or more rows in scope with one key are reported as ambiguous and never written. An inserted row gets every key column, whatever `columns` lists, so the next run finds it.',
         'x-ui': { widget: 'keyPairs' },
       }),
     columns: z
@@ -466,7 +466,7 @@ const SAVEPOINT = 'syncgraph_item'
  * is undone alone and recorded in its result. Refuses a plan over a threshold before writing anything.
  */
 export async function* applySqlSync(
-  ctx: SyncDriverContext & { config: SqlSyncConfig; plan: Plan; stats?: { writes: number } },
+  ctx: SyncDriverContext & { config: SqlSyncConfig; plan: Plan; stats?: { writes: number }; halt?: boolean },
 ): AsyncGenerator<ResultRow[], void, undefined> {
   const { config, plan, nodeId } = ctx
   if (plan.thresholds.exceeded) throw thresholdError(plan, nodeId)
@@ -511,6 +511,7 @@ export async function* applySqlSync(
       concurrency: 1,
       chunk: config.transactionSize,
       signal: ctx.signal,
+      halt: ctx.halt === true,
     })) {
       await s.commit()
       yield rows

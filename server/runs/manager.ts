@@ -8,10 +8,12 @@ import {
   runGraph,
   serializeError,
   type Graph,
+  type NodeStats,
   type RunEvent,
   type RunSnapshot,
   type RunStateStore,
   type RunSummary,
+  type SerializedError,
 } from '../../engine/index.ts'
 import {
   applyPlanDocument,
@@ -685,15 +687,37 @@ export class RunManager {
     this.options.log.info(
       `run ${run.id} applied plan ${run.planRunId}: ${applied.writes} write(s), ${applied.failed} failed`,
     )
-    return this.syncSummary(run, started, performance.now() - t0, (nodeId) => {
-      const results = applied.results[nodeId] ?? []
-      const plan = document.plans.find((p) => p.nodeId === nodeId)!
-      return {
-        rowsIn: plan.items.length,
-        rowsOut: results.length,
-        errors: results.filter((r) => r.outcome === 'failed').length,
-      }
-    })
+    // Like a run under onRowError "fail": the first failed write fails the apply run.
+    const failedNode =
+      applied.status === 'failed'
+        ? Object.entries(applied.results).find(([, rows]) => rows.some((r) => r.outcome === 'failed'))
+        : undefined
+    const first = failedNode?.[1].find((r) => r.outcome === 'failed')
+    const failure =
+      failedNode === undefined || first === undefined
+        ? undefined
+        : {
+            code: first.error?.code ?? 'WRITE_FAILED',
+            nodeId: failedNode[0],
+            message: `Node "${failedNode[0]}": ${first.action} ${first.newDn ?? (first.dn || JSON.stringify(first.key))}: ${first.error?.message ?? 'the write failed'} (${applied.failed} write(s) failed; no write started after the first failure)`,
+          }
+    return this.syncSummary(
+      run,
+      started,
+      performance.now() - t0,
+      (nodeId) => {
+        const results = applied.results[nodeId] ?? []
+        const plan = document.plans.find((p) => p.nodeId === nodeId)!
+        const outcomes = applied.outcomes[nodeId] ?? {}
+        return {
+          rowsIn: plan.items.length,
+          rowsOut: results.length,
+          errors: outcomes.failed ?? 0,
+          outcomes,
+        }
+      },
+      failure,
+    )
   }
 
   /** A run summary for plan and apply runs: upstream nodes from the last snapshot, sync nodes from their plans. */
@@ -701,16 +725,22 @@ export class RunManager {
     run: Active,
     started: Date,
     ms: number,
-    counts: (nodeId: string) => { rowsIn: number; rowsOut: number; errors: number },
+    counts: (nodeId: string) => {
+      rowsIn: number
+      rowsOut: number
+      errors: number
+      outcomes?: NodeStats['outcomes']
+    },
+    failure?: SerializedError & { nodeId: string },
   ): RunSummary {
     const nodes: RunSummary['nodes'] = { ...run.snapshot?.nodes }
     for (const { plan } of run.plans) {
       const c = counts(plan.nodeId)
       nodes[plan.nodeId] = {
         type: plan.type,
-        status: 'succeeded',
+        status: failure?.nodeId === plan.nodeId ? 'failed' : 'succeeded',
         ...c,
-        rowsRejected: 0,
+        rowsRejected: c.errors,
         batches: 0,
         busyMs: Math.round(ms),
         rowsPerSec: ms > 0 ? Math.round((c.rowsOut / ms) * 1000) : 0,
@@ -718,14 +748,14 @@ export class RunManager {
     }
     const summary: RunSummary = {
       runId: run.id,
-      status: 'succeeded',
+      status: failure === undefined ? 'succeeded' : 'failed',
       elapsedMs: Math.round(ms),
       nodes,
       edges: run.snapshot?.edges ?? [],
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
       durationMs: Math.round(ms),
-      errors: [],
+      errors: failure === undefined ? [] : [failure],
     }
     const { startedAt: _s, finishedAt: _f, durationMs: _d, errors: _e, ...snapshot } = summary
     this.notify({ type: 'progress', runId: run.id, snapshot })

@@ -190,7 +190,14 @@ describeWithSlapd('plan mode on the server (POST /api/runs mode "plan", GET plan
       status: 'succeeded',
       mode: 'apply',
       planRunId: id,
-      nodes: { dir: { rowsIn: 5, rowsOut: 5, errors: 0 } },
+      nodes: {
+        dir: {
+          rowsIn: 5,
+          rowsOut: 5,
+          errors: 0,
+          outcomes: { created: 2, updated: 1, deleted: 1, unchanged: 1 },
+        },
+      },
     })
     expect(await directory()).toEqual({
       plan1: 'Manager',
@@ -216,6 +223,52 @@ describeWithSlapd('plan mode on the server (POST /api/runs mode "plan", GET plan
       status: 409,
       code: 'PLAN_ALREADY_APPLIED',
     })
+  })
+
+  it('an apply run whose writes fail follows onRowError: fail fails it, skip counts (issue 12)', async () => {
+    await fresh()
+    const id = await start({ graphId, mode: 'plan' })
+    await waitForRun(t.call, id)
+    // After planning, someone else creates plan3: the planned create meets "already exists".
+    const squatter = person(3, 'Squatter')
+    await client.add(`uid=${squatter.uid},${PEOPLE}`, {
+      objectClass: ['inetOrgPerson'],
+      ...squatter,
+      employeeNumber: 'other',
+    })
+    const res = await t.call('POST', `/api/runs/${id}/apply`)
+    expect(res.status).toBe(202)
+    const run = await waitForRun(t.call, ((await res.json()) as { id: string }).id)
+    expect(run).toMatchObject({
+      status: 'failed',
+      mode: 'apply',
+      nodes: { dir: { status: 'failed', errors: 1, outcomes: { failed: 1 } } },
+      errors: [{ code: 'LDAP_ALREADY_EXISTS', nodeId: 'dir' }],
+    })
+    expect((run.errors as { message: string }[])[0]!.message).toContain(`create uid=plan3,${PEOPLE}`)
+
+    // onRowError skip: the same apply succeeds, the failed write counted and never hidden.
+    await fresh()
+    await save({ ...(await graphOfStore()), settings: { workers: 0, onRowError: 'skip' } })
+    const skipPlan = await start({ graphId, mode: 'plan' })
+    await waitForRun(t.call, skipPlan)
+    await client.add(`uid=${squatter.uid},${PEOPLE}`, {
+      objectClass: ['inetOrgPerson'],
+      ...squatter,
+      employeeNumber: 'other',
+    })
+    const skipRes = await t.call('POST', `/api/runs/${skipPlan}/apply`)
+    const skipped = await waitForRun(t.call, ((await skipRes.json()) as { id: string }).id)
+    expect(skipped).toMatchObject({
+      status: 'succeeded',
+      nodes: {
+        dir: { errors: 1, outcomes: { created: 1, updated: 1, deleted: 1, unchanged: 1, failed: 1 } },
+      },
+    })
+
+    // A plain run of the graph records the outcomes in the stored run too.
+    const ran = await waitForRun(t.call, await start({ graphId }))
+    expect(ran).toMatchObject({ status: 'succeeded', nodes: { dir: { outcomes: expect.any(Object) } } })
   })
 
   it('refuses a plan over a threshold with the numbers, writing nothing', async () => {

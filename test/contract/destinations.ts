@@ -35,7 +35,6 @@ export const csvDestination: Destination = {
     normalize: (row) => row,
     rewrite: 'replace',
     atomicity: 'run',
-    rejects: 'rejected',
     // A field the first row did not have: csv.write's columns are fixed by the first row.
     badRow: (id) => ({
       row: { id, name: 'x', note: '', extra: null, n: 0, surprise: 'field' },
@@ -66,7 +65,6 @@ export const excelDestination: Destination = {
     normalize: (row) => row,
     rewrite: 'replace',
     atomicity: 'run',
-    rejects: 'rejected',
     // Longer than the 32,767 characters an Excel cell holds.
     badRow: (id) => ({
       row: { id, name: 'x'.repeat(40_000), note: '', extra: null, n: 0 },
@@ -127,7 +125,6 @@ export function sqlDestination(options: {
       normalize: (row) => row,
       rewrite: 'upsert',
       atomicity: 'batch',
-      rejects: 'rejected',
       badRow: (id) => ({
         row: { id, name: null, note: '', extra: null, n: 0 },
         code: options.constraintCode ?? 'SQL_CONSTRAINT',
@@ -292,8 +289,7 @@ export const ldapDestination: Destination = {
     }),
     rewrite: 'upsert',
     atomicity: 'object',
-    rejects: 'results',
-    // cn and sn are required by inetOrgPerson: the server refuses the entry (objectClassViolation).
+    // cn and sn are required by inetOrgPerson: the plan sees it in the subschema, the server would refuse it.
     badRow: (id) => ({
       row: { id, name: null, note: '', extra: null, n: 0 },
       code: 'LDAP_OBJECT_CLASS_VIOLATION',

@@ -64,13 +64,12 @@ export interface Destination {
      * What a failing row leaves behind with onRowError `fail`:
      * `batch` — each batch is one transaction; batches before it stay, nothing of its batch is kept;
      * `run` — the target is replaced only when the run succeeds: it keeps its previous content;
-     * `object` — no transactions: every other object is written, the failure is reported per object.
+     * `object` — no transactions, each object one write: the run fails at the first failed object once
+     *   the writes in flight settle (a failure its plan foresees fails it before any write).
      */
     atomicity: 'batch' | 'run' | 'object'
     /** A row this destination refuses, and the error code it gives. */
     badRow(id: string): { row: Row; code: string }
-    /** `rejected`: the bad row goes to the `rejected` port; `results`: it is reported on `results` as failed. */
-    rejects: 'rejected' | 'results'
   }
 }
 
@@ -211,7 +210,7 @@ export function describeDestination(destination: Destination, missing: string | 
       }
     })
 
-    it(`routes a row it refuses, with its reason, to ${contract.rejects === 'rejected' ? 'the rejected port' : 'results as failed'}, and writes the others`, async () => {
+    it('routes a row it refuses, with its reason, to the rejected port, and writes the others', async () => {
       const target = await instance.target('rejects')
       const bad = contract.badRow('bad')
       const rows = [contractRows[0]!, bad.row, contractRows[1]!]
@@ -224,16 +223,16 @@ export function describeDestination(destination: Destination, missing: string | 
         },
       )
       expect(summary.status).toBe('succeeded')
-      if (contract.rejects === 'rejected') {
-        expect(rejected).toHaveLength(1)
-        expect(rejected[0]).toMatchObject({ id: 'bad', _error: { code: bad.code } })
-        expect(String((rejected[0]!._error as { message: unknown }).message).length).toBeGreaterThan(10)
-        expect(summary.nodes.dst!.rowsRejected).toBe(1)
-      } else {
-        const failed = results.filter((r) => r.outcome === 'failed')
-        expect(failed).toHaveLength(1)
-        expect(failed[0]).toMatchObject({ key: { id: 'bad' }, error: { code: bad.code } })
-        expect(String((failed[0]!.error as { message: unknown }).message).length).toBeGreaterThan(10)
+      expect(rejected).toHaveLength(1)
+      expect(rejected[0]).toMatchObject({ id: 'bad', _error: { code: bad.code } })
+      expect(String((rejected[0]!._error as { message: unknown }).message).length).toBeGreaterThan(10)
+      expect(summary.nodes.dst!.rowsRejected).toBe(1)
+      // A sync node's results (one row per object, with its outcome) say it failed too.
+      const objects = results.filter((r) => 'outcome' in r)
+      if (objects.length > 0) {
+        expect(objects.filter((r) => r.outcome === 'failed')).toMatchObject([
+          { key: { id: 'bad' }, error: { code: bad.code } },
+        ])
       }
       expect(await readRows(destination, instance, target)).toEqual(
         expectedOf([contractRows[0]!, contractRows[1]!]),
@@ -265,9 +264,16 @@ export function describeDestination(destination: Destination, missing: string | 
           expect(after).toEqual(expectedOf(before))
           break
         case 'object':
-          // No transactions: the failed object is reported, every other one is written.
-          expect(results.filter((r) => r.outcome === 'failed').map((r) => r.key)).toEqual([{ id: 'bad' }])
-          expect(after).toEqual(expectedOf([...before, ...contractRows, c5]))
+          // No transactions: each object is one write. Under fail, a failure the plan foresees (the
+          // directory's schema requires the missing name) fails the run before any write; one only the
+          // write meets fails it once the writes in flight settle, keeping what they wrote.
+          expect(summary.status).toBe('failed')
+          expect(summary.errors[0]).toMatchObject({
+            code: contract.badRow('bad').code,
+            row: contractRows.length + 1,
+          })
+          expect(results).toEqual([])
+          expect(after).toEqual(expectedOf(before))
           break
         default: {
           const never: never = contract.atomicity

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process'
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../test/helpers.ts'
 import { sniffDelimiter } from './csv-read.node.ts'
@@ -275,6 +278,38 @@ describe('csv.read', () => {
     expect(firstError(summary, dir)).toMatchInlineSnapshot(
       `"Node "hr" (csv.read) path: . is a folder, not a file"`,
     )
+  })
+
+  it('reads a named pipe as it fills, with a given or a sniffed delimiter', async () => {
+    for (const config of [{}, { delimiter: 'auto' }]) {
+      const dir = await tempDir()
+      const fifo = join(dir, 'feed.csv')
+      execFileSync('mkfifo', [fifo])
+      // The writer sends the text in two parts, the second only once the reader holds the first.
+      const writer = (async () => {
+        const handle = await open(fifo, 'w')
+        await handle.write('id;name\n1;a\n')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        await handle.write('2;b\n')
+        await handle.close()
+      })()
+      const { summary, rows } = await runTest(
+        {
+          nodes: [
+            { id: 'src', type: 'csv.read', config: { path: 'feed.csv', delimiter: ';', ...config } },
+            { id: 'sink', type: 'test.collect' },
+          ],
+          edges: [{ from: 'src', to: 'sink' }],
+        },
+        dir,
+      )
+      await writer
+      expect(firstError(summary, dir)).toBe('no error (status succeeded)')
+      expect(rows('sink')).toEqual([
+        { id: '1', name: 'a' },
+        { id: '2', name: 'b' },
+      ])
+    }
   })
 
   it('stops reading when the run is cancelled', async () => {

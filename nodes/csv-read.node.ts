@@ -13,7 +13,7 @@ export const csvRead = defineNode({
   version: 1,
   title: 'Read CSV',
   category: 'source',
-  description: `Streams a CSV file (RFC 4180) as rows, one batch at a time, so files of any size read in flat memory. Every value is a string (an empty cell is the empty string); quoted fields may hold delimiters, doubled quotes and line breaks. Lines may end with CRLF, LF or CR. A byte order mark is removed. Empty lines are skipped. A repeated header name gets \`_2\`, \`_3\`… (\`name, name\` gives \`name\` and \`name_2\`); an empty one is named by its position (\`column2\`). A line that is not valid CSV (a stray or unclosed quote, text after a closing quote, a different number of fields than the header) or that holds bytes that are not valid UTF-8 is a row error naming its line (and the byte offset): \`onRowError\` decides; under \`route\` it goes to \`rejected\` as \`{ _line, _raw }\` with its text as in the file, and reading goes on with the next line. A quoted field left open is looked for up to ${MAX_RECORD_CHARS / 1024 / 1024} MiB characters; then its line is malformed.`,
+  description: `Streams a CSV file (RFC 4180) as rows, one batch at a time, so files of any size read in flat memory; a named pipe is read as it fills. Every value is a string (an empty cell is the empty string); quoted fields may hold delimiters, doubled quotes and line breaks. Lines may end with CRLF, LF or CR. A byte order mark is removed. Empty lines are skipped. A repeated header name gets \`_2\`, \`_3\`… (\`name, name\` gives \`name\` and \`name_2\`); an empty one is named by its position (\`column2\`). A line that is not valid CSV (a stray or unclosed quote, text after a closing quote, a different number of fields than the header) or that holds bytes that are not valid UTF-8 is a row error naming its line (and the byte offset): \`onRowError\` decides; under \`route\` it goes to \`rejected\` as \`{ _line, _raw }\` with its text as in the file, and reading goes on with the next line. A quoted field left open is looked for up to ${MAX_RECORD_CHARS / 1024 / 1024} MiB characters; then its line is malformed.`,
   inputs: {},
   outputs: { out: rows() },
   rowErrors: true,
@@ -81,20 +81,35 @@ export const csvRead = defineNode({
     try {
       const handle = await open(path, 'r')
       onCleanup(() => handle.close())
-      if ((await handle.stat()).isDirectory())
-        throw Object.assign(new Error('is a folder'), { code: 'EISDIR' })
-      return { handle, shown }
+      const stat = await handle.stat()
+      if (stat.isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' })
+      // A named pipe or device is read as it comes, once: no seeking back after the delimiter is sniffed.
+      return { handle, shown, seekable: stat.isFile() }
     } catch (error) {
       throw fileError(error, where)
     }
   },
   async *run({ nodeId, config, state, settings, signal, log, reject }) {
+    let chunks: AsyncIterable<Buffer> = fileChunks(state.handle, { seekable: state.seekable })
     let delimiter = config.delimiter
     if (delimiter === 'auto') {
-      const head = Buffer.alloc(SNIFF_BYTES)
-      const { bytesRead } = await state.handle.read(head, 0, SNIFF_BYTES, 0)
-      const text = decodeHead(head.subarray(0, bytesRead), config.encoding)
-      const found = sniffDelimiter(bytesRead < SNIFF_BYTES ? text : dropLastLine(text), config.quote)
+      let head: Buffer
+      let whole: boolean
+      if (state.seekable) {
+        head = Buffer.alloc(SNIFF_BYTES)
+        const { bytesRead } = await state.handle.read(head, 0, SNIFF_BYTES, 0)
+        head = head.subarray(0, bytesRead)
+        whole = bytesRead < SNIFF_BYTES
+      } else {
+        // What a pipe gives first is all there is to sniff; it is read again from the chunk, not the pipe.
+        const iterator = chunks[Symbol.asyncIterator]()
+        const first = await iterator.next()
+        head = first.done === true ? Buffer.alloc(0) : first.value
+        whole = false
+        chunks = prepend(first.done === true ? [] : [first.value], iterator)
+      }
+      const text = decodeHead(head.subarray(0, SNIFF_BYTES), config.encoding)
+      const found = sniffDelimiter(whole || /[\r\n]$/.test(text) ? text : dropLastLine(text), config.quote)
       delimiter = found ?? ','
       log.info(
         found === undefined
@@ -109,7 +124,7 @@ export const csvRead = defineNode({
         field: 'path',
         row: bad.line,
       })
-    const batches = readCsv(cancellable(fileChunks(state.handle), signal), {
+    const batches = readCsv(cancellable(chunks, signal), {
       dialect: { delimiter, quote: config.quote, relaxQuotes: config.relaxQuotes },
       encoding: config.encoding,
       header: config.header,
@@ -149,6 +164,16 @@ export const csvRead = defineNode({
     }
   },
 })
+
+/** `first`, then the rest of `iterator`. */
+async function* prepend<T>(first: readonly T[], iterator: AsyncIterator<T>): AsyncGenerator<T> {
+  yield* first
+  for (;;) {
+    const next = await iterator.next()
+    if (next.done === true) return
+    yield next.value
+  }
+}
 
 /** Chunks until `signal` aborts (then its reason is thrown). */
 async function* cancellable<T>(chunks: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {

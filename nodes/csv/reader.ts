@@ -37,12 +37,18 @@ export class CsvHeaderError extends Error {
   }
 }
 
-/** Bytes read from a file handle, `size` at a time, from its start. */
-export async function* fileChunks(handle: FileHandle, size = 128 * 1024): AsyncGenerator<Buffer> {
+/**
+ * Bytes read from a file handle, `size` at a time, from its start. A handle that cannot seek (a named
+ * pipe, a character device) is read from where it stands, as it fills.
+ */
+export async function* fileChunks(
+  handle: FileHandle,
+  { size = 128 * 1024, seekable = true }: { size?: number; seekable?: boolean } = {},
+): AsyncGenerator<Buffer> {
   let position = 0
   for (;;) {
     const buffer = Buffer.allocUnsafe(size)
-    const { bytesRead } = await handle.read(buffer, 0, size, position)
+    const { bytesRead } = await handle.read(buffer, 0, size, seekable ? position : null)
     if (bytesRead === 0) return
     position += bytesRead
     yield bytesRead === size ? buffer : buffer.subarray(0, bytesRead)

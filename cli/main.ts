@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   analyzeGraph,
   GraphError,
+  packageRoot,
   serializeError,
   SyncgraphError,
   type Issue,
@@ -434,7 +436,7 @@ function plural(n: number, word: string): string {
 }
 
 function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
     version?: string
   }
   return pkg.version ?? 'unknown'

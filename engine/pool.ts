@@ -14,9 +14,19 @@ export function poolSize(workers: 'auto' | number): number {
   return workers === 'auto' ? availableParallelism() : workers
 }
 
+/**
+ * From source, the worker entry is worker.mjs, which registers the TypeScript loader in the thread;
+ * from the compiled build (`npm run build`), the thread loads the compiled worker-task.js itself.
+ */
+function workerEntry(): { filename: string; name?: string } {
+  if (import.meta.url.endsWith('.js'))
+    return { filename: new URL('./worker-task.js', import.meta.url).href, name: 'runWorkerTask' }
+  return { filename: new URL('./worker.mjs', import.meta.url).href }
+}
+
 export function createWorkerPool(threads: number): WorkerPool {
   const piscina = new Piscina({
-    filename: new URL('./worker.mjs', import.meta.url).href,
+    ...workerEntry(),
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 30_000,

@@ -1,7 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packageRoot } from '../engine/index.ts'
 import { createApp } from './app.ts'
 import { createServices, type ServerOptions, type Services } from './services.ts'
 
@@ -58,7 +58,7 @@ export async function main(
 ): Promise<RunningServer> {
   const env = { ...processEnv, ...parseFlags(args) }
   const dataDir = env.DATA_DIR ?? './data'
-  const editorDir = fileURLToPath(new URL('../dist/editor', import.meta.url))
+  const editorDir = join(packageRoot, 'dist', 'editor')
   const maxRuns = env.SYNCGRAPH_MAX_RUNS === undefined ? 2 : Number(env.SYNCGRAPH_MAX_RUNS)
   if (!Number.isInteger(maxRuns) || maxRuns < 1)
     throw new Error('SYNCGRAPH_MAX_RUNS must be a whole number of at least 1')

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { packageRoot } from '../../engine/index.ts'
 import * as schema from './schema.ts'
 
 export type Db = BetterSQLite3Database<typeof schema>
@@ -14,6 +15,6 @@ export function openDatabase(file: string): { db: Db; sqlite: Database.Database 
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
   const db = drizzle(sqlite, { schema })
-  migrate(db, { migrationsFolder: fileURLToPath(new URL('./migrations', import.meta.url)) })
+  migrate(db, { migrationsFolder: join(packageRoot, 'server', 'db', 'migrations') })
   return { db, sqlite }
 }
